@@ -1,0 +1,117 @@
+/**
+ * MATLAB-compatible `imresize(img, scale, 'bicubic')`.
+ *
+ * Matches MATLAB (and BasicSR's `matlab_functions.imresize` port) exactly:
+ * - cubic kernel with a = -0.5;
+ * - when downscaling, the kernel is stretched by 1/scale (antialiasing);
+ * - output coordinate x maps to input u = x/scale + 0.5*(1 - 1/scale) (1-based);
+ * - out-of-range taps are mirrored symmetrically (MATLAB's aux = [1:n, n:-1:1]);
+ * - weights of each output pixel are normalized to sum to 1;
+ * - output size is ceil(in * scale); both axes are resized separately, rows first.
+ * Arithmetic is float64, like MATLAB's double path. No rounding is done here: quantize
+ * afterwards (quantize8) where an 8-bit image would be stored.
+ */
+import { createImage, type RgbImage } from './image';
+
+function cubic(x: number): number {
+  const ax = Math.abs(x);
+  const ax2 = ax * ax;
+  const ax3 = ax2 * ax;
+  if (ax <= 1) return 1.5 * ax3 - 2.5 * ax2 + 1;
+  if (ax <= 2) return -0.5 * ax3 + 2.5 * ax2 - 4 * ax + 2;
+  return 0;
+}
+
+/** Per-output-pixel taps: `taps` input indices (0-based, already mirrored) and weights. */
+export interface Contributions {
+  readonly outLength: number;
+  readonly taps: number;
+  readonly indices: Int32Array;
+  readonly weights: Float64Array;
+}
+
+export function contributions(inLength: number, outLength: number, scale: number, antialiasing = true): Contributions {
+  const kernelWidth = scale < 1 && antialiasing ? 4 / scale : 4;
+  const taps = Math.ceil(kernelWidth) + 2;
+  const indices = new Int32Array(outLength * taps);
+  const weights = new Float64Array(outLength * taps);
+  const aux = 2 * inLength;
+  for (let i = 0; i < outLength; i++) {
+    const u = (i + 1) / scale + 0.5 * (1 - 1 / scale);
+    const left = Math.floor(u - kernelWidth / 2);
+    let sum = 0;
+    for (let t = 0; t < taps; t++) {
+      const idx = left + t; // 1-based MATLAB index, may be out of range
+      const d = u - idx;
+      const w = scale < 1 && antialiasing ? scale * cubic(d * scale) : cubic(d);
+      weights[i * taps + t] = w;
+      sum += w;
+      // Symmetric mirror: MATLAB aux = [1..n, n..1], index = aux(mod(idx-1, 2n) + 1).
+      const m = (((idx - 1) % aux) + aux) % aux;
+      indices[i * taps + t] = m < inLength ? m : aux - 1 - m;
+    }
+    for (let t = 0; t < taps; t++) weights[i * taps + t] /= sum;
+  }
+  return { outLength, taps, indices, weights };
+}
+
+/** Resize one plane (row-major, w×h) to outW×outH. */
+export function resizePlane(src: ArrayLike<number>, w: number, h: number, outW: number, outH: number, scaleH: number, scaleW: number): Float64Array {
+  const ch = contributions(h, outH, scaleH);
+  const cw = contributions(w, outW, scaleW);
+  // Rows first (MATLAB resizes the dimension with the smaller scale first; ties: dim 1).
+  const order = scaleW < scaleH ? 'wFirst' : 'hFirst';
+  if (order === 'hFirst') {
+    return resizeW(resizeH(src, w, h, ch), w, outH, cw);
+  }
+  return resizeH(resizeW(src, w, h, cw), outW, h, ch);
+}
+
+function resizeH(src: ArrayLike<number>, w: number, _h: number, c: Contributions): Float64Array {
+  const out = new Float64Array(w * c.outLength);
+  for (let y = 0; y < c.outLength; y++) {
+    const o = y * w;
+    for (let t = 0; t < c.taps; t++) {
+      const wt = c.weights[y * c.taps + t];
+      if (wt === 0) continue;
+      const s = c.indices[y * c.taps + t] * w;
+      for (let x = 0; x < w; x++) out[o + x] += wt * src[s + x];
+    }
+  }
+  return out;
+}
+
+function resizeW(src: ArrayLike<number>, w: number, h: number, c: Contributions): Float64Array {
+  const outW = c.outLength;
+  const out = new Float64Array(outW * h);
+  for (let y = 0; y < h; y++) {
+    const si = y * w;
+    const oi = y * outW;
+    for (let x = 0; x < outW; x++) {
+      let acc = 0;
+      const b = x * c.taps;
+      for (let t = 0; t < c.taps; t++) acc += c.weights[b + t] * src[si + c.indices[b + t]];
+      out[oi + x] = acc;
+    }
+  }
+  return out;
+}
+
+/**
+ * Resize by `scale` (e.g. 1/4 to downscale, 4 to upscale). Output is ceil(size*scale) unless
+ * `outSize` is given. Alpha, if present, is resized the same way.
+ */
+export function imresize(img: RgbImage, scale: number, outSize?: { width: number; height: number }): RgbImage {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`invalid resize scale ${scale}`);
+  const outW = outSize?.width ?? Math.ceil(img.width * scale - 1e-9);
+  const outH = outSize?.height ?? Math.ceil(img.height * scale - 1e-9);
+  const out = createImage(outW, outH, !!img.alpha);
+  const n = img.width * img.height;
+  const m = outW * outH;
+  for (let c = 0; c < 3; c++) {
+    const plane = img.data.subarray(c * n, (c + 1) * n);
+    out.data.set(resizePlane(plane, img.width, img.height, outW, outH, scale, scale), c * m);
+  }
+  if (img.alpha && out.alpha) out.alpha.set(resizePlane(img.alpha, img.width, img.height, outW, outH, scale, scale));
+  return img.grayscale ? { ...out, grayscale: true } : out;
+}

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { createImage, crop, fromInterleaved8, modCrop, quantize8, toRgba8 } from '../../src/core/image';
+import { contributions, imresize } from '../../src/core/imresize';
+import { evaluate, psnr } from '../../src/core/metrics';
+import { metricLuma } from '../../src/core/color';
+import { binarize, packBits, unpackBits } from '../../src/core/bitpack';
+import { extractTile, mergeTiles, planTiles } from '../../src/core/tiling';
+import { randomImage, smoothImage, mulberry } from '../helpers/synthetic';
+
+describe('imresize (MATLAB bicubic)', () => {
+  it('keeps a constant image constant, down and up, at every scale', () => {
+    for (const s of [2, 3, 4]) {
+      const img = createImage(24, 36);
+      img.data.fill(0.3);
+      for (const out of [imresize(img, 1 / s), imresize(img, s)]) {
+        for (const v of out.data) expect(v).toBeCloseTo(0.3, 6);
+      }
+    }
+  });
+
+  it('gives ceil(size*scale) outputs', () => {
+    const img = createImage(25, 17);
+    expect(imresize(img, 1 / 4)).toMatchObject({ width: 7, height: 5 });
+    expect(imresize(img, 3)).toMatchObject({ width: 75, height: 51 });
+  });
+
+  it('normalizes weights and mirrors indices into range', () => {
+    const c = contributions(10, 40, 4);
+    for (let i = 0; i < c.outLength; i++) {
+      let s = 0;
+      for (let t = 0; t < c.taps; t++) {
+        s += c.weights[i * c.taps + t];
+        const idx = c.indices[i * c.taps + t];
+        expect(idx).toBeGreaterThanOrEqual(0);
+        expect(idx).toBeLessThan(10);
+      }
+      expect(s).toBeCloseTo(1, 12);
+    }
+  });
+
+  it('maps coordinates as MATLAB does (x2 down of a ramp: output i sits at input 2i + 0.5)', () => {
+    // The antialiased kernel is symmetric and reproduces linear functions away from borders.
+    const img = createImage(16, 1);
+    for (let x = 0; x < 16; x++) for (let c = 0; c < 3; c++) img.data[c * 16 + x] = x / 15;
+    const out = imresize(img, 0.5, { width: 8, height: 1 });
+    // Interior outputs of a linear ramp stay linear: pixel i covers input (2i+0.5).
+    for (let i = 2; i < 6; i++) expect(out.data[i]).toBeCloseTo((2 * i + 0.5) / 15, 6);
+  });
+
+  it('downscale then upscale of smooth content is close', () => {
+    const img = smoothImage(96, 96);
+    for (const s of [2, 3, 4]) {
+      const back = imresize(quantize8(imresize(img, 1 / s)), s);
+      expect(psnr(back, img, s)).toBeGreaterThan(38);
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('PSNR of identical images is Infinity, SSIM is 1', () => {
+    const img = randomImage(40, 40, 3);
+    const m = evaluate(img, img, 4);
+    expect(m.psnr).toBe(Infinity);
+    expect(m.ssim).toBeCloseTo(1, 12);
+  });
+
+  it('PSNR matches the closed form for a uniform offset', () => {
+    const a = createImage(30, 30);
+    a.data.fill(100 / 255);
+    const b = createImage(30, 30);
+    b.data.fill(104 / 255);
+    // Y difference: round(16 + 219*104/255) - round(16 + 219*100/255) = 105 - 102 = 3 (rounded Y).
+    const ya = metricLuma(a)[0];
+    const yb = metricLuma(b)[0];
+    const d = yb - ya;
+    expect(psnr(b, a, 2)).toBeCloseTo(10 * Math.log10((255 * 255) / (d * d)), 10);
+  });
+
+  it('is symmetric, drops with noise, and SSIM stays in (0,1]', () => {
+    const a = smoothImage(48, 48);
+    const b = randomImage(48, 48, 9);
+    const mix = createImage(48, 48);
+    for (let i = 0; i < mix.data.length; i++) mix.data[i] = 0.9 * a.data[i] + 0.1 * b.data[i];
+    expect(psnr(a, mix, 2)).toBeCloseTo(psnr(mix, a, 2), 10);
+    const m = evaluate(mix, a, 2);
+    expect(m.ssim).toBeGreaterThan(0);
+    expect(m.ssim).toBeLessThan(1);
+    expect(evaluate(b, a, 2).psnr).toBeLessThan(m.psnr);
+  });
+
+  it('scores grayscale ground truth on the gray level, not studio-range Y', () => {
+    const g = fromInterleaved8(new Uint8Array(32 * 32).map((_, i) => i % 251), 32, 32, 1);
+    expect(g.grayscale).toBe(true);
+    const y = metricLuma(g);
+    for (let i = 0; i < 32 * 32; i++) expect(y[i]).toBe(i % 251);
+  });
+
+  it('rejects size mismatch with a clear message', () => {
+    expect(() => psnr(createImage(10, 10), createImage(12, 10), 1)).toThrow(/size mismatch/);
+  });
+});
+
+describe('image helpers', () => {
+  it('mod-crop keeps the top-left multiple of the scale', () => {
+    const img = randomImage(13, 10, 2);
+    const c = modCrop(img, 4);
+    expect([c.width, c.height]).toEqual([12, 8]);
+    expect(c.data[1 * 12 + 5]).toBe(img.data[1 * 13 + 5]);
+    expect(c.data[2 * 96 + 7 * 12 + 11]).toBe(img.data[2 * 130 + 7 * 13 + 11]);
+  });
+
+  it('RGBA round-trips through 8 bits and keeps alpha', () => {
+    const px = new Uint8Array(5 * 3 * 4).map((_, i) => (i * 37) % 256);
+    const img = fromInterleaved8(px, 5, 3, 4);
+    expect(img.alpha).toBeDefined();
+    expect(Array.from(toRgba8(img))).toEqual(Array.from(px));
+  });
+});
+
+describe('bit packing', () => {
+  it('round-trips ±1 tensors of any length, MSB first, sign(0) = +1', () => {
+    const r = mulberry(5);
+    for (const n of [1, 7, 8, 9, 64, 1000]) {
+      const v = Array.from({ length: n }, () => binarize(r() - 0.5));
+      expect(Array.from(unpackBits(packBits(v), n))).toEqual(v);
+    }
+    expect(Array.from(packBits([1, -1, -1, -1, -1, -1, -1, 0]))).toEqual([0x81]);
+    expect(binarize(0)).toBe(1);
+    expect(binarize(-0)).toBe(1);
+    expect(binarize(-1e-30)).toBe(-1);
+  });
+});
+
+describe('tiling', () => {
+  it('split-merge reproduces the whole (identity and a local x2 operator)', () => {
+    const img = randomImage(37, 53, 4);
+    for (const [tile, overlap] of [[16, 0], [10, 3], [64, 8], [7, 2]]) {
+      const tiles = planTiles(img.width, img.height, tile, overlap);
+      const merged = mergeTiles(tiles.map((t) => extractTile(img, t)), tiles, img.width, img.height, 1);
+      expect(Array.from(merged.data)).toEqual(Array.from(img.data));
+    }
+    // A 3x3 box filter then nearest x2 has receptive radius 1: overlap 1 must be exact.
+    const op = (im: ReturnType<typeof randomImage>) => {
+      const out = createImage(im.width * 2, im.height * 2);
+      const n = im.width * im.height;
+      for (let c = 0; c < 3; c++)
+        for (let y = 0; y < im.height; y++)
+          for (let x = 0; x < im.width; x++) {
+            let s = 0;
+            for (let dy = -1; dy <= 1; dy++)
+              for (let dx = -1; dx <= 1; dx++) {
+                const yy = Math.min(im.height - 1, Math.max(0, y + dy));
+                const xx = Math.min(im.width - 1, Math.max(0, x + dx));
+                s += im.data[c * n + yy * im.width + xx];
+              }
+            for (let k = 0; k < 4; k++) out.data[c * 4 * n + (2 * y + (k >> 1)) * 2 * im.width + 2 * x + (k & 1)] = s / 9;
+          }
+      return out;
+    };
+    const full = op(img);
+    const tiles = planTiles(img.width, img.height, 12, 1);
+    // Clamped borders differ at interior tile edges unless the margin covers the radius; it does.
+    const merged = mergeTiles(tiles.map((t) => op(extractTile(img, t))), tiles, img.width, img.height, 2);
+    // Only interior tile borders (not image borders) matter: the image border is clamped in both.
+    expect(Math.max(...merged.data.map((v, i) => Math.abs(v - full.data[i])))).toBeLessThan(1e-6);
+  });
+
+  it('crop rejects out-of-range rectangles', () => {
+    expect(() => crop(createImage(4, 4), 2, 2, 3, 1)).toThrow(/outside/);
+  });
+});
