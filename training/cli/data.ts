@@ -69,7 +69,7 @@ export async function main(argv: string[], stderr: ProgressSink = process.stderr
   } catch (err) {
     // parseArgs' own errors (unknown option, missing value) are user errors too.
     const expected = err instanceof DataError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    const nl = stderr.isTTY ? '\n' : ''; // end a half-drawn progress line
+    const nl = stderr.isTTY ? '\r\x1b[K' : ''; // erase a half-drawn progress bar
     stderr.write(expected ? `${nl}error: ${(err as Error).message}\n` : `${nl}${(err as Error).stack ?? String(err)}\n`);
     return 1;
   }

@@ -1,9 +1,8 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { rename, stat, truncate } from 'node:fs/promises';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataError, explain } from './errors.js';
 import { formatBytes, type Progress } from './progress.js';
@@ -90,14 +89,37 @@ async function attemptDownload(url: string, part: string, opts: DownloadOptions)
     throw new DataError(`${url} is ${total} bytes but the catalogue expects ${expected}; wrong file or mirror`);
   }
 
+  // Synchronous writes from the 'data' handler: every byte the socket delivered is on disk
+  // before a dropped connection can discard the stream's buffer, so a resume never
+  // re-downloads (or loses) data. Chunks are small and disk is faster than the network.
+  let fd: number;
+  try {
+    fd = openSync(part, start === 0 ? 'w' : 'a');
+  } catch (err) {
+    res.destroy();
+    throw explain(err, part);
+  }
   let done = start;
   opts.progress?.update(done, total);
-  res.on('data', (chunk: Buffer) => { done += chunk.length; opts.progress?.update(done, total); });
   try {
-    await pipeline(res, createWriteStream(part, { flags: start === 0 ? 'w' : 'a' }));
-  } catch (err) {
-    if (DISK_CODES.has((err as NodeJS.ErrnoException).code ?? '')) throw explain(err, part);
-    throw new Interrupted(`connection lost after ${formatBytes(done)}`);
+    await new Promise<void>((resolve, reject) => {
+      res.on('data', (chunk: Buffer) => {
+        try {
+          for (let off = 0; off < chunk.length; ) off += writeSync(fd, chunk, off);
+        } catch (err) {
+          res.destroy();
+          reject(DISK_CODES.has((err as NodeJS.ErrnoException).code ?? '') ? explain(err, part) : err);
+          return;
+        }
+        done += chunk.length;
+        opts.progress?.update(done, total);
+      });
+      res.on('error', () => reject(new Interrupted(`connection lost after ${formatBytes(done)}`)));
+      res.on('end', resolve);
+      res.on('close', resolve); // closed without 'end': the length check below catches it
+    });
+  } finally {
+    closeSync(fd);
   }
   if (total !== undefined && done < total) throw new Interrupted(`connection closed after ${formatBytes(done)} of ${formatBytes(total)}`);
 }

@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { loadCatalogue, resolveSets, type Catalogue, type PartSpec } from './catalogue.js';
 import { download, sha256File } from './download.js';
@@ -50,7 +50,8 @@ export async function fetchSets(opts: FetchOptions): Promise<FetchReport> {
   const names = resolveSets(cat, opts.sets);
   if (opts.baseUrl !== undefined && !/^https?:\/\/[^/]/.test(opts.baseUrl)) throw new DataError(`--base-url must be an http(s) URL, got "${opts.baseUrl}"`);
   const sink = opts.stderr === undefined ? process.stderr : opts.stderr;
-  const log = (line: string): void => { if (sink) sink.write(`${line}\n`); };
+  // On a TTY, erase any half-drawn progress bar first; it redraws on its next update.
+  const log = (line: string): void => { if (sink) sink.write(`${sink.isTTY ? '\r\x1b[K' : ''}${line}\n`); };
   const dest = resolve(opts.dest);
   const archivesDir = join(dest, DOWNLOADS_DIR);
   try {
@@ -81,7 +82,9 @@ export async function fetchSets(opts: FetchOptions): Promise<FetchReport> {
       await download(url, path, { expectedSize: spec.size, retries: opts.retries, retryDelayMs: opts.retryDelayMs, timeoutMs: opts.timeoutMs, progress, log });
       progress.finish('downloaded');
     }
-    const sha256 = await sha256File(path, createProgress(`${name} sha256`, sink, true));
+    const hashing = createProgress(`${name} sha256`, sink, true);
+    const sha256 = await sha256File(path, hashing);
+    hashing.clear();
     const pinned = lock.archives[name];
     const expected = spec.sha256 ?? pinned?.sha256;
     if (expected && sha256 !== expected) {
@@ -115,7 +118,8 @@ export async function fetchSets(opts: FetchOptions): Promise<FetchReport> {
    */
   async function fetchParts(name: string, dir: string, images: number, parts: PartSpec[]): Promise<void> {
     const tmp = join(dest, `.${dir}.tmp-${process.pid}`);
-    await rm(tmp, { recursive: true, force: true });
+    // Leftovers of runs killed mid-unpack (Ctrl-C skips `finally`); one run per dest is assumed.
+    for (const stale of await readdir(dest)) if (stale.startsWith(`.${dir}.tmp-`)) await rm(join(dest, stale), { recursive: true, force: true });
     try {
       const used: VerifiedArchive[] = [];
       for (const p of parts) {

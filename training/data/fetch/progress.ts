@@ -6,6 +6,8 @@ export interface Progress {
   /** Sets the byte count done so far (absolute, so a resumed download starts mid-bar). */
   update(done: number, total?: number): void;
   finish(note?: string): void;
+  /** Erases the bar without a summary line (TTY only). */
+  clear(): void;
 }
 
 export type ProgressSink = NodeJS.WritableStream & { isTTY?: boolean };
@@ -19,7 +21,7 @@ export function formatBytes(n: number): string {
 
 /** `ttyOnly`: for quick phases (hashing) that would only clutter a log file. */
 export function createProgress(label: string, sink: ProgressSink | false, ttyOnly = false): Progress {
-  if (!sink || (ttyOnly && !sink.isTTY)) return { update() {}, finish() {} };
+  if (!sink || (ttyOnly && !sink.isTTY)) return { update() {}, finish() {}, clear() {} };
   const tty = sink.isTTY === true;
   const started = Date.now();
   let startBytes = -1, lastDraw = 0, lastPct = -1, done = 0, total: number | undefined;
@@ -52,6 +54,9 @@ export function createProgress(label: string, sink: ProgressSink | false, ttyOnl
     },
     finish(note = 'done') {
       sink.write(`${tty ? '\r' : ''}${label} ${note} (${formatBytes(done)})${tty ? '\x1b[K' : ''}\n`);
+    },
+    clear() {
+      if (tty && lastDraw > 0) sink.write('\r\x1b[K');
     },
   };
 }
