@@ -1,0 +1,26 @@
+/** npm run train -- --config <json> --data <dir>[,<dir>] --val <dir> --out <run dir> [--resume] [--steps N] [--workers N] */
+import { availableParallelism } from 'node:os';
+import { readTrainConfig } from '../train/config';
+import { train } from '../train/trainer';
+import { int, parseArgs, runCli, str } from './args';
+
+const USAGE = `usage: npm run train -- --config <json> --data <dir>[,<dir>] --out <run dir> [--val <dir>] [--resume] [--steps N] [--workers N]
+  Trains a bitsr network (config: training/configs/*.json). Writes <out>/checkpoint.json (every
+  ckptEvery steps and on Ctrl-C), <out>/best.json (best validation PSNR) and <out>/log.jsonl.
+  --resume continues exactly from <out>/checkpoint.json. --workers defaults to the core count.`;
+
+await runCli(USAGE, async () => {
+  const a = parseArgs(process.argv.slice(2), { flags: ['resume', 'quiet'], options: ['config', 'data', 'val', 'out', 'steps', 'workers'] });
+  const config = readTrainConfig(str(a, 'config'));
+  const r = await train({
+    config,
+    data: str(a, 'data').split(',').filter(Boolean),
+    val: typeof a.val === 'string' ? a.val : undefined,
+    out: str(a, 'out'),
+    resume: a.resume === true,
+    steps: a.steps ? int(a, 'steps') : undefined,
+    workers: a.workers ? int(a, 'workers') : Math.min(availableParallelism(), config.batch),
+    quiet: a.quiet === true,
+  });
+  console.log(JSON.stringify({ step: r.step, lastLoss: r.lastLoss, bestPsnr: r.bestPsnr, skipped: r.skipped }));
+});

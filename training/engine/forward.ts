@@ -1,0 +1,183 @@
+/** Runs a NetGraph (src/model/graph.ts) in tfjs, NHWC. The same op list the ONNX exporter reads. */
+import type { RgbImage } from '../../src/core/image';
+import { createImage } from '../../src/core/image';
+import { bicubicKernel, BICUBIC_PAD } from '../../src/model/bicubicKernel';
+import type { Init, NetGraph, ParamSpec } from '../../src/model/graph';
+import type { DataStats } from './checkpoint';
+import { binarize, binaryWeight, conv2d, pixelShuffle } from './layers';
+import { tf } from './tf';
+
+export { initTf } from './tf';
+
+type T4 = tf.Tensor4D;
+export type Params = Record<string, tf.Tensor>;
+
+/** Seeded uniform RNG (mulberry32), state = one uint32. */
+export function mulberry32(state: { s: number }): () => number {
+  return () => {
+    state.s = (state.s + 0x6d2b79f5) >>> 0;
+    let t = state.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function initArray(p: ParamSpec, rnd: () => number): Float32Array {
+  const n = p.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const init: Init = p.init;
+  if (init.kind === 'const') return out.fill(init.value);
+  const [kh, kw, cin, cout] = p.shape;
+  const rf = kh * kw;
+  const limit = init.kind === 'xavier' ? init.gain * Math.sqrt(6 / (rf * cin + rf * cout)) : 1 / Math.sqrt(rf * cin);
+  for (let i = 0; i < n; i++) out[i] = (2 * rnd() - 1) * limit;
+  return out;
+}
+
+/** Fresh weights for a graph (Xavier-uniform for convs under BTM), reproducible from `seed`. */
+export function initParams(graph: NetGraph, seed: number): Record<string, Float32Array> {
+  const rnd = mulberry32({ s: seed >>> 0 });
+  return Object.fromEntries(graph.params.map((p) => [p.name, initArray(p, rnd)]));
+}
+
+export function toTensors(graph: NetGraph, arrays: Record<string, Float32Array>): Params {
+  const out: Params = {};
+  for (const p of graph.params) {
+    const a = arrays[p.name];
+    if (!a) throw new Error(`missing parameter ${p.name}`);
+    out[p.name] = tf.tensor(a, p.shape);
+  }
+  return out;
+}
+
+export interface ForwardOptions {
+  /** Also return these intermediate values (e.g. graph.stages for distillation). */
+  keep?: string[];
+}
+
+const bicubicFilters = new Map<number, tf.Tensor4D>();
+function bicubicUp(x: T4, s: number): T4 {
+  let k = bicubicFilters.get(s);
+  if (!k) {
+    const one = bicubicKernel(s); // [5,5,1,s*s]
+    const full = new Float32Array(25 * 3 * s * s);
+    for (let t = 0; t < 25; t++) for (let c = 0; c < 3; c++) full.set(one.subarray(t * s * s, (t + 1) * s * s), (t * 3 + c) * s * s);
+    k = tf.keep(tf.tensor4d(full, [5, 5, 3, s * s]));
+    bicubicFilters.set(s, k);
+  }
+  const p = BICUBIC_PAD;
+  // Symmetric padding = MATLAB's mirrored edge taps.
+  const xp = tf.mirrorPad(x, [[0, 0], [p, p], [p, p], [0, 0]], 'symmetric');
+  return pixelShuffle(tf.depthwiseConv2d(xp, k, 1, 'valid'), s);
+}
+
+/**
+ * Forward pass. `x` is NHWC RGB in [0,1]. Returns the unclamped output (clamping is the
+ * exporter's/app's job; training needs the gradient through it).
+ */
+export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4, opts: ForwardOptions = {}): { out: T4; kept: Record<string, T4> } {
+  const cfg = graph.config;
+  const mean = tf.tensor4d(stats.mean, [1, 1, 1, 3]);
+  const std = tf.tensor4d(stats.std, [1, 1, 1, 3]);
+  const v = new Map<string, T4>([[graph.input, x]]);
+  const get = (k: string): T4 => {
+    const t = v.get(k);
+    if (!t) throw new Error(`graph value ${k} used before it is computed`);
+    return t;
+  };
+  const P = (k: string) => params[k];
+  const vec = (k: string) => tf.reshape(P(k), [1, 1, 1, -1]);
+  for (const o of graph.ops) {
+    let y: T4;
+    switch (o.op) {
+      case 'normalize':
+        y = tf.div(tf.sub(get(o.in), mean), std);
+        break;
+      case 'center':
+        y = tf.sub(get(o.in), mean);
+        break;
+      case 'addmean':
+        y = tf.add(get(o.in), mean);
+        break;
+      case 'bicubic':
+        y = bicubicUp(get(o.in), o.scale);
+        break;
+      case 'conv': {
+        const w = o.binary ? binaryWeight(P(o.w) as tf.Tensor4D, cfg.estimatorWeight) : (P(o.w) as tf.Tensor4D);
+        y = conv2d(get(o.in), w, o.dil, o.in !== 'xn');
+        if (o.b) y = tf.add(y, P(o.b));
+        break;
+      }
+      case 'binact':
+        y = binarize(get(o.in), cfg.estimatorAct) as T4;
+        break;
+      case 'prelu':
+        y = tf.prelu(get(o.in), vec(o.slope)) as T4;
+        break;
+      case 'rprelu': {
+        const t = tf.sub(get(o.in), vec(o.theta));
+        y = tf.add(tf.prelu(t, vec(o.slope)), vec(o.delta)) as T4;
+        break;
+      }
+      case 'relu':
+        y = tf.relu(get(o.in));
+        break;
+      case 'batchnorm': {
+        // Ablation only: batch statistics (also at evaluation, on the single image).
+        const xin = get(o.in);
+        const { mean: m, variance } = tf.moments(xin, [0, 1, 2], true);
+        y = tf.add(tf.mul(tf.div(tf.sub(xin, m), tf.sqrt(tf.add(variance, 1e-5))), vec(o.gamma)), vec(o.beta));
+        break;
+      }
+      case 'concat':
+        y = tf.concat(o.ins.map(get), 3);
+        break;
+      case 'add':
+        y = o.ins.map(get).reduce((a, b) => tf.add(a, b) as T4);
+        break;
+      case 'pixelshuffle':
+        y = pixelShuffle(get(o.in), o.scale);
+        break;
+    }
+    v.set(o.out, y);
+  }
+  const kept: Record<string, T4> = {};
+  for (const k of opts.keep ?? []) kept[k] = get(k);
+  return { out: get(graph.output), kept };
+}
+
+export function imageToTensor(img: RgbImage): T4 {
+  const { width: w, height: h, data } = img;
+  const n = w * h;
+  const nhwc = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    nhwc[3 * i] = data[i];
+    nhwc[3 * i + 1] = data[n + i];
+    nhwc[3 * i + 2] = data[2 * n + i];
+  }
+  return tf.tensor4d(nhwc, [1, h, w, 3]);
+}
+
+export function tensorToImage(t: T4): RgbImage {
+  const [, h, w] = t.shape;
+  const src = t.dataSync() as Float32Array;
+  const img = createImage(w, h);
+  const n = w * h;
+  for (let i = 0; i < n; i++) {
+    img.data[i] = src[3 * i];
+    img.data[n + i] = src[3 * i + 1];
+    img.data[2 * n + i] = src[3 * i + 2];
+  }
+  return img;
+}
+
+/** Convenience for evaluation and parity tests: one image through the network (unclamped). */
+export function runNetwork(graph: NetGraph, arrays: Record<string, Float32Array>, stats: DataStats, img: RgbImage): RgbImage {
+  let out: RgbImage | undefined;
+  tf.tidy(() => {
+    const params = toTensors(graph, arrays);
+    out = tensorToImage(forward(graph, params, stats, imageToTensor(img)).out);
+  });
+  return img.grayscale ? { ...out!, grayscale: true } : out!;
+}

@@ -1,0 +1,19 @@
+/** tfjs setup for Node: the wasm backend (XNNPACK). Never train on tfjs-backend-cpu (100× slower). */
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
+
+// tfjs-core's Node bundle registers no gradients (the @tensorflow/tfjs union package does). Its
+// ESM dist cannot be imported by Node (directory imports), but require() resolves it; tfjs keeps
+// the engine and the gradient registry in globals, so this copy registers into the same engine.
+createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+
+export { tf };
+
+export async function initTf(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
+  if (tf.getBackend() === backend) return;
+  const ok = await tf.setBackend(backend);
+  if (!ok) throw new Error(`tfjs backend ${backend} failed to initialise`);
+  await tf.ready();
+}

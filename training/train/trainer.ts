@@ -1,0 +1,295 @@
+/**
+ * The training coordinator: data-parallel over worker_threads (one tfjs-wasm instance each),
+ * gradients averaged here, Adam with per-group learning rates, validation with the real
+ * evaluation protocol, atomic checkpoints (periodic and on SIGINT/SIGTERM), exact resume,
+ * and a NaN/Inf guard that skips the step and never saves non-finite weights.
+ */
+import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { evaluate } from '../../src/core/metrics';
+import { modCrop, type RgbImage } from '../../src/core/image';
+import { buildGraph, type ParamGroup } from '../../src/model/graph';
+import { loadCheckpoint, saveCheckpoint, type Checkpoint, type DataStats } from '../engine/checkpoint';
+import { initParams, mulberry32 } from '../engine/forward';
+import { listImageSet } from '../eval/datasets';
+import { makeLr } from '../eval/evaluate';
+import { readImage } from '../io/imageIO';
+import { learningRate, type TrainConfig } from './config';
+import { datasetStats, loadDataset, samplePatches } from './data';
+import type { FromWorker, ParamSlot, ToWorker, WorkerInit } from './protocol';
+
+export interface TrainOptions {
+  config: TrainConfig;
+  data: string[];
+  val?: string;
+  out: string;
+  resume?: boolean;
+  workers?: number;
+  /** Override config.steps (total steps of the run). */
+  steps?: number;
+  /** Stop after this many steps in this invocation (tests: simulate a kill). */
+  stopAfter?: number;
+  quiet?: boolean;
+  cacheDir?: string;
+}
+
+export interface TrainResult {
+  step: number;
+  lastLoss: number;
+  bestPsnr: number | null;
+  history: Array<{ step: number; psnr: number; ssim: number }>;
+  skipped: number;
+  params: Record<string, Float32Array>;
+}
+
+class WorkerHandle {
+  private pending?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
+  readonly ready: Promise<FromWorker>;
+  constructor(readonly w: Worker) {
+    this.ready = this.next();
+    w.on('message', (m: FromWorker) => {
+      const p = this.pending;
+      this.pending = undefined;
+      if (!p) return;
+      if (m.type === 'error') p.reject(new Error(`training worker failed: ${m.message}`));
+      else p.resolve(m);
+    });
+    w.on('error', (e) => this.pending?.reject(e));
+    w.on('exit', (code) => this.pending?.reject(new Error(`training worker exited (${code})`)));
+  }
+  private next(): Promise<FromWorker> {
+    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
+  }
+  call(m: ToWorker): Promise<FromWorker> {
+    const p = this.next();
+    this.w.postMessage(m);
+    return p;
+  }
+}
+
+function spawnWorker(init: WorkerInit): WorkerHandle {
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  return new WorkerHandle(new Worker(new URL('./workerBoot.mjs', import.meta.url), { workerData: { ...init, entry } }));
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const out = resolve(opts.out);
+  mkdirSync(out, { recursive: true });
+  const ckPath = join(out, 'checkpoint.json');
+  const logPath = join(out, 'log.jsonl');
+  const log = (o: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify({ t: new Date().toISOString(), ...o }) + '\n');
+
+  let cfg = opts.config;
+  let resumed: Checkpoint | undefined;
+  if (opts.resume && existsSync(ckPath)) {
+    resumed = loadCheckpoint(ckPath);
+    cfg = { ...(resumed.train as unknown as TrainConfig), net: resumed.net };
+  }
+  if (opts.steps) cfg = { ...cfg, steps: opts.steps };
+  const W = opts.workers ?? 1;
+  if (cfg.batch % W !== 0) throw new Error(`batch ${cfg.batch} must be divisible by --workers ${W}`);
+  const graph = buildGraph(cfg.net);
+  if (cfg.net.batchNorm && cfg.batch / W < 2) throw new Error('batchNorm needs at least 2 patches per worker');
+
+  // Data and its statistics (BTM data init: computed once, stored in the checkpoint).
+  const ds = loadDataset(opts.data, cfg.net.scale, cfg.patch, opts.cacheDir);
+  const stats: DataStats = resumed?.stats ?? (cfg.net.btm ? datasetStats(ds) : { mean: [0, 0, 0], std: [1, 1, 1] });
+
+  // Parameter layout in one flat shared buffer.
+  const layout: ParamSlot[] = [];
+  let total = 0;
+  for (const p of graph.params) {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    layout.push({ name: p.name, shape: p.shape, offset: total, size });
+    total += size;
+  }
+  const paramsSab = new SharedArrayBuffer(total * 4);
+  const theta = new Float32Array(paramsSab);
+  const init = resumed?.params ?? initParams(graph, cfg.seed);
+  for (const s of layout) theta.set(init[s.name], s.offset);
+  const m = new Float32Array(total);
+  const v = new Float32Array(total);
+  if (resumed) {
+    for (const s of layout) {
+      m.set(resumed.optimizer.arrays[`m.${s.name}`] ?? new Float32Array(s.size), s.offset);
+      v.set(resumed.optimizer.arrays[`v.${s.name}`] ?? new Float32Array(s.size), s.offset);
+    }
+  }
+  const groupOf = new Map(graph.params.map((p) => [p.name, p.group] as [string, ParamGroup]));
+  const rngState = { s: resumed ? resumed.rng[0] : (cfg.seed * 2654435761) >>> 0 };
+  const rnd = mulberry32(rngState);
+  let step = resumed?.step ?? 0;
+  const info: Record<string, unknown> = {
+    data: opts.data.map((d) => resolve(d)),
+    images: ds.names.length,
+    val: opts.val ? resolve(opts.val) : null,
+    workers: W,
+    wallSeconds: 0,
+    cpuSeconds: 0,
+    history: [] as TrainResult['history'],
+    ...(resumed?.info ?? {}),
+  };
+  const history = info.history as TrainResult['history'];
+  let best = history.length ? Math.max(...history.map((h) => h.psnr)) : -Infinity;
+
+  // Teacher for distillation.
+  let teacher: WorkerInit['teacher'];
+  if (cfg.distill) {
+    const t = loadCheckpoint(cfg.distill.teacher);
+    if (t.net.binary) throw new Error(`distillation teacher ${cfg.distill.teacher} must be full precision (binary: false)`);
+    if (t.net.channels !== cfg.net.channels || t.net.blocks !== cfg.net.blocks || t.net.scale !== cfg.net.scale) {
+      throw new Error('distillation teacher must have the same architecture (channels, blocks, scale)');
+    }
+    teacher = { net: t.net, stats: t.stats, params: t.params };
+  }
+
+  // Validation set: HR kept here, LR sent to worker 0 each time.
+  const val: Array<{ hr: RgbImage; lr: RgbImage }> = opts.val
+    ? listImageSet(opts.val).files.map((f) => {
+        const hr = modCrop(readImage(f), cfg.net.scale);
+        return { hr, lr: makeLr(hr, cfg.net.scale) };
+      })
+    : [];
+
+  const workers: WorkerHandle[] = [];
+  const gradBufs: Float32Array[] = [];
+  for (let id = 0; id < W; id++) {
+    const grads = new SharedArrayBuffer(total * 4);
+    gradBufs.push(new Float32Array(grads));
+    workers.push(spawnWorker({ id, train: cfg, stats, dataset: ds, params: paramsSab, grads, layout, teacher }));
+  }
+  await Promise.all(workers.map((w) => w.ready));
+
+  let stopRequested = false;
+  const onSignal = () => {
+    stopRequested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const save = (path = ckPath) => {
+    const params: Record<string, Float32Array> = {};
+    const arrays: Record<string, Float32Array> = {};
+    for (const s of layout) {
+      params[s.name] = theta.slice(s.offset, s.offset + s.size);
+      arrays[`m.${s.name}`] = m.slice(s.offset, s.offset + s.size);
+      arrays[`v.${s.name}`] = v.slice(s.offset, s.offset + s.size);
+    }
+    saveCheckpoint(path, {
+      version: 1,
+      net: cfg.net,
+      train: cfg as unknown as Record<string, unknown>,
+      stats,
+      step,
+      params,
+      optimizer: { arrays, scalars: { t: step } },
+      rng: [rngState.s],
+      info,
+    });
+  };
+
+  const validate = async () => {
+    if (!val.length) return;
+    const r = (await workers[0].call({ type: 'infer', images: val.map((x) => x.lr) })) as Extract<FromWorker, { type: 'inferred' }>;
+    const ms = r.images.map((im, i) => evaluate({ ...im, grayscale: val[i].hr.grayscale }, val[i].hr, cfg.net.scale));
+    const psnr = ms.reduce((s, x) => s + x.psnr, 0) / ms.length;
+    const ssim = ms.reduce((s, x) => s + x.ssim, 0) / ms.length;
+    history.push({ step, psnr, ssim });
+    log({ event: 'val', step, psnr, ssim });
+    if (psnr > best) {
+      best = psnr;
+      save(join(out, 'best.json'));
+    }
+    lastVal = psnr;
+  };
+
+  log({ event: resumed ? 'resume' : 'start', step, config: cfg, workers: W, images: ds.names.length, stats, params: total });
+  const shard = cfg.batch / W;
+  const t0 = Date.now();
+  let lastT = t0;
+  let lastStepCount = step;
+  let lastLoss = NaN;
+  let lastVal: number | null = history.length ? history[history.length - 1].psnr : null;
+  let skipped = 0;
+  const startStep = step;
+  const b1 = cfg.beta1;
+  const b2 = cfg.beta2;
+  const eps = 1e-8;
+  const tty = process.stderr.isTTY && !opts.quiet;
+  try {
+    while (step < cfg.steps && !stopRequested && !(opts.stopAfter !== undefined && step - startStep >= opts.stopAfter)) {
+      const refs = samplePatches(ds, cfg.batch, cfg.patch, rnd);
+      const poison = cfg.injectNanAtSteps?.includes(step) ?? false;
+      const res = (await Promise.all(
+        workers.map((w, i) => w.call({ type: 'step', refs: refs.slice(i * shard, (i + 1) * shard), poison: poison && i === 0 })),
+      )) as Array<Extract<FromWorker, { type: 'stepped' }>>;
+      const loss = res.reduce((s, r) => s + r.loss, 0) / W;
+      if (!res.every((r) => r.finite)) {
+        skipped++;
+        log({ event: 'nonfinite', step, loss: String(loss), action: 'step skipped' });
+        step++;
+        continue;
+      }
+      lastLoss = loss;
+      // Adam (bias-corrected), gradient = mean of the workers' shard-mean gradients.
+      const lr = learningRate(cfg, step);
+      const t = step + 1;
+      const c1 = 1 - Math.pow(b1, t);
+      const c2 = 1 - Math.pow(b2, t);
+      for (const s of layout) {
+        const group = groupOf.get(s.name);
+        const a = group === 'binary' ? lr * cfg.lrBinaryScale : lr;
+        const clip = group === 'binary' ? cfg.latentClip : 0;
+        for (let i = s.offset; i < s.offset + s.size; i++) {
+          let g = 0;
+          for (let k = 0; k < W; k++) g += gradBufs[k][i];
+          g /= W;
+          m[i] = b1 * m[i] + (1 - b1) * g;
+          v[i] = b2 * v[i] + (1 - b2) * g * g;
+          let w = theta[i] - (a * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
+          if (clip > 0) w = Math.max(-clip, Math.min(clip, w));
+          theta[i] = w;
+        }
+      }
+      step++;
+      const now = Date.now();
+      info.wallSeconds = (info.wallSeconds as number) + (now - lastT) / 1000;
+      info.cpuSeconds = (info.cpuSeconds as number) + ((now - lastT) / 1000) * W;
+      lastT = now;
+      if (step % cfg.logEvery === 0 || step === cfg.steps) {
+        const sps = (step - lastStepCount) / Math.max(1e-9, (now - t0) / 1000);
+        const eta = (cfg.steps - step) / Math.max(1e-9, sps);
+        log({ event: 'step', step, loss, lr, stepsPerSec: sps });
+        const line = `step ${step}/${cfg.steps} loss ${loss.toFixed(5)} ${sps.toFixed(2)} steps/s ETA ${formatEta(eta)} val ${lastVal === null ? '-' : lastVal.toFixed(2) + ' dB'}`;
+        if (tty) process.stderr.write(`\r${bar(step / cfg.steps)} ${line}   `);
+        else if (!opts.quiet && step % (cfg.logEvery * 10) === 0) process.stderr.write(line + '\n');
+      }
+      if (step % cfg.valEvery === 0 || step === cfg.steps) await validate();
+      if (step % cfg.ckptEvery === 0) save();
+    }
+    save();
+    log({ event: stopRequested ? 'interrupted' : 'end', step, bestPsnr: Number.isFinite(best) ? best : null, skipped });
+    if (tty) process.stderr.write('\n');
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await Promise.all(workers.map((w) => w.w.terminate()));
+  }
+  const params: Record<string, Float32Array> = {};
+  for (const s of layout) params[s.name] = theta.slice(s.offset, s.offset + s.size);
+  return { step, lastLoss, bestPsnr: Number.isFinite(best) ? best : null, history, skipped, params };
+}
+
+function bar(f: number): string {
+  const n = 20;
+  const k = Math.round(Math.min(1, Math.max(0, f)) * n);
+  return `[${'#'.repeat(k)}${'.'.repeat(n - k)}]`;
+}
+
+function formatEta(s: number): string {
+  if (!Number.isFinite(s)) return '-';
+  const h = Math.floor(s / 3600);
+  const mnt = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h${String(mnt).padStart(2, '0')}m` : `${mnt}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}

@@ -1,0 +1,104 @@
+/**
+ * A training worker: one tfjs-wasm instance (single-threaded in Node), so N workers use N
+ * cores. Each step it reads the shared weights, computes the loss gradient on its shard of
+ * the batch and writes it to its shared gradient buffer; the coordinator averages and updates.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { buildGraph } from '../../src/model/graph';
+import { forward, imageToTensor, initTf, tensorToImage, toTensors, type Params } from '../engine/forward';
+import { tf } from '../engine/tf';
+import { buildBatch } from './data';
+import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+
+const init = workerData as WorkerInit;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+
+await initTf('wasm');
+const cfg = init.train;
+const graph = buildGraph(cfg.net);
+const shared = new Float32Array(init.params);
+const gradOut = new Float32Array(init.grads);
+const vars: Record<string, tf.Variable> = {};
+for (const s of init.layout) vars[s.name] = tf.variable(tf.zeros(s.shape), true, `w${init.id}.${s.name}`);
+const varList = init.layout.map((s) => vars[s.name]);
+
+const teacher = init.teacher
+  ? { graph: buildGraph(init.teacher.net), params: toTensors(buildGraph(init.teacher.net), init.teacher.params), stats: init.teacher.stats }
+  : undefined;
+if (teacher) Object.values(teacher.params).forEach((t) => tf.keep(t));
+
+function loadWeights(): void {
+  for (const s of init.layout) {
+    tf.tidy(() => vars[s.name].assign(tf.tensor(shared.subarray(s.offset, s.offset + s.size), s.shape)));
+  }
+}
+
+/** KL(softmax(s) || softmax(t)) over channels, mean over pixels (PAPER.md Eq. 5). */
+function klChannels(s: tf.Tensor, t: tf.Tensor): tf.Scalar {
+  const ls = tf.logSoftmax(s, -1);
+  const lt = tf.logSoftmax(t, -1);
+  return tf.mean(tf.sum(tf.mul(tf.exp(ls), tf.sub(ls, lt)), -1));
+}
+
+function step(msg: Extract<ToWorker, { type: 'step' }>): void {
+  loadWeights();
+  const p = cfg.patch;
+  const S = cfg.net.scale;
+  const n = msg.refs.length;
+  const batch = buildBatch(init.dataset, msg.refs, p);
+  if (msg.poison) batch.lr.fill(NaN, 0, 7); // fault injection (tests of the NaN guard)
+  const { value, grads } = tf.tidy(() => {
+    const x = tf.tensor4d(batch.lr, [n, p, p, 3]);
+    const y = tf.tensor4d(batch.hr, [n, p * S, p * S, 3]);
+    let tOut: tf.Tensor | undefined;
+    let tStages: tf.Tensor[] = [];
+    if (teacher) {
+      const r = forward(teacher.graph, teacher.params as Params, teacher.stats, x, { keep: teacher.graph.stages });
+      tOut = r.out;
+      tStages = teacher.graph.stages.map((k) => r.kept[k]);
+    }
+    return tf.variableGrads(() => {
+      const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [] });
+      const l1 = tf.mean(tf.abs(tf.sub(r.out, y)));
+      if (!teacher || !cfg.distill) return l1 as tf.Scalar;
+      const d = cfg.distill;
+      let loss = tf.add(tf.mul(l1, d.lambda), tf.mul(tf.mean(tf.abs(tf.sub(r.out, tOut!))), d.beta));
+      graph.stages.forEach((k, i) => {
+        loss = tf.add(loss, tf.mul(klChannels(r.kept[k], tStages[i]), d.gamma));
+      });
+      return loss as tf.Scalar;
+    }, varList);
+  });
+  const loss = value.dataSync()[0];
+  let finite = Number.isFinite(loss);
+  for (const s of init.layout) {
+    const g = grads[vars[s.name].name];
+    const a = g ? (g.dataSync() as Float32Array) : new Float32Array(s.size);
+    if (finite) for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) { finite = false; break; }
+    gradOut.set(a, s.offset);
+  }
+  tf.dispose([value, ...Object.values(grads)]);
+  post({ type: 'stepped', loss, finite });
+}
+
+function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
+  loadWeights();
+  const images = msg.images.map((im) => {
+    const t = tf.tidy(() => forward(graph, vars as Params, init.stats, imageToTensor(im)).out);
+    const out = tensorToImage(t);
+    t.dispose();
+    return { width: out.width, height: out.height, data: out.data };
+  });
+  post({ type: 'inferred', images }, images.map((i) => i.data.buffer as ArrayBuffer));
+}
+
+parentPort!.on('message', (msg: ToWorker) => {
+  try {
+    if (msg.type === 'step') step(msg);
+    else if (msg.type === 'infer') infer(msg);
+    else if (msg.type === 'stop') process.exit(0);
+  } catch (e) {
+    post({ type: 'error', message: (e as Error).stack ?? String(e) });
+  }
+});
+post({ type: 'ready' });
