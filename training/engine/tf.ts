@@ -6,7 +6,12 @@ import '@tensorflow/tfjs-backend-wasm';
 // tfjs-core's Node bundle registers no gradients (the @tensorflow/tfjs union package does). Its
 // ESM dist cannot be imported by Node (directory imports), but require() resolves it; tfjs keeps
 // the engine and the gradient registry in globals, so this copy registers into the same engine.
-createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+// Under vitest (vite's resolver) require() fails on the extensionless ESM paths, but import works.
+try {
+  createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients');
+} catch {
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients' as string);
+}
 
 export { tf };
 
