@@ -1,7 +1,7 @@
 import { createRoot } from 'react-dom/client';
+import { App } from './app/App';
+import { startApp } from './app/store';
+import './app/styles.css';
 
-function Placeholder() {
-  return <main><h1>bitsr</h1><p>Binary super-resolution in the browser. The app lands with issue 5.</p></main>;
-}
-
-createRoot(document.getElementById('root')!).render(<Placeholder />);
+startApp();
+createRoot(document.getElementById('root')!).render(<App />);

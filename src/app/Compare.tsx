@@ -1,0 +1,85 @@
+/** Before/after slider (one control for all scales) and a zoom loupe. */
+import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useStore, type ScaleResult } from './store';
+
+export function CompareSlider() {
+  const value = useStore((s) => s.slider);
+  const setSlider = useStore((s) => s.setSlider);
+  const track = useRef<HTMLDivElement>(null);
+  const fromPointer = (e: PointerEvent) => {
+    const r = track.current!.getBoundingClientRect();
+    setSlider(((e.clientX - r.left) / r.width) * 100);
+  };
+  const onKey = (e: KeyboardEvent) => {
+    const step = e.shiftKey ? 10 : 1;
+    const next = { ArrowLeft: value - step, ArrowDown: value - step, ArrowRight: value + step, ArrowUp: value + step, PageDown: value - 10, PageUp: value + 10, Home: 0, End: 100 }[e.key];
+    if (next === undefined) return;
+    e.preventDefault();
+    setSlider(next);
+  };
+  return (
+    <div
+      ref={track}
+      className="slider"
+      data-testid="compare-slider"
+      role="slider"
+      tabIndex={0}
+      aria-label="before/after position"
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={value}
+      onKeyDown={onKey}
+      onPointerDown={(e) => {
+        e.currentTarget.setPointerCapture(e.pointerId);
+        fromPointer(e);
+      }}
+      onPointerMove={(e) => {
+        if (e.currentTarget.hasPointerCapture(e.pointerId)) fromPointer(e);
+      }}
+    >
+      <div className="slider-fill" style={{ width: `${value}%` }} />
+      <div className="slider-thumb" style={{ left: `${value}%` }} />
+    </div>
+  );
+}
+
+/** Left of the split: `before` (bicubic or ground truth); right: bitsr. */
+export function ComparePanel({ r, before, beforeLabel }: { r: ScaleResult; before: string; beforeLabel: string }) {
+  const value = useStore((s) => s.slider);
+  const [loupe, setLoupe] = useState<{ x: number; y: number; fx: number; fy: number } | null>(null);
+  const after = r.sr ?? r.bicubic;
+  const ZOOM = 4;
+  const SIZE = 140;
+  return (
+    <div
+      className="compare"
+      style={{ aspectRatio: `${r.width} / ${r.height}` }}
+      onPointerMove={(e) => {
+        const b = e.currentTarget.getBoundingClientRect();
+        setLoupe({ x: e.clientX - b.left, y: e.clientY - b.top, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height });
+      }}
+      onPointerLeave={() => setLoupe(null)}
+    >
+      <img src={after} alt={`bitsr x${r.scale}`} draggable={false} />
+      <img src={before} alt={`${beforeLabel} x${r.scale}`} draggable={false} className="before" style={{ clipPath: `inset(0 ${100 - value}% 0 0)` }} />
+      <div className="split" style={{ left: `${value}%` }} />
+      <span className="tag left">{beforeLabel}</span>
+      <span className="tag right">{r.sr ? 'bitsr' : 'bicubic'}</span>
+      {loupe && (
+        <div
+          className="loupe"
+          aria-hidden
+          style={{
+            left: loupe.x - SIZE / 2,
+            top: loupe.y - SIZE / 2,
+            width: SIZE,
+            height: SIZE,
+            backgroundImage: `url(${loupe.fx * 100 < value ? before : after})`,
+            backgroundSize: `${r.width * ZOOM * (SIZE / SIZE)}px ${r.height * ZOOM}px`,
+            backgroundPosition: `${SIZE / 2 - loupe.fx * r.width * ZOOM}px ${SIZE / 2 - loupe.fy * r.height * ZOOM}px`,
+          }}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,139 @@
+/** The single app state (zustand). The engine's worker messages are reduced here. */
+import { create } from 'zustand';
+import { startEngine, urlOptions, type EngineClient } from '../engine/client';
+import type { EpInfo, FromWorker, MetricPair, Mode, ModelEntry, Scale } from '../engine/protocol';
+
+export interface ScaleResult {
+  scale: Scale;
+  width: number;
+  height: number;
+  sr?: string; // object URLs
+  bicubic: string;
+  gt?: string;
+  ms?: number;
+  metrics?: { sr?: MetricPair; bicubic: MetricPair };
+  error?: string;
+}
+
+export interface Source {
+  name: string;
+  width: number;
+  height: number;
+  grayscale: boolean;
+  alpha: boolean;
+  url: string;
+  mode: Mode;
+}
+
+export interface AppState {
+  mode: Mode;
+  ep: EpInfo | null;
+  models: ModelEntry[] | null;
+  job: number | null;
+  busy: boolean;
+  progress: { done: number; total: number } | null;
+  source: Source | null;
+  results: Partial<Record<Scale, ScaleResult>>;
+  errors: string[];
+  notice: string | null;
+  compareWith: 'bicubic' | 'gt';
+  slider: number;
+  setMode(m: Mode): void;
+  setCompareWith(c: 'bicubic' | 'gt'): void;
+  setSlider(v: number): void;
+  open(file: Blob): void;
+  cancel(): void;
+  dismissErrors(): void;
+}
+
+let engine: EngineClient | null = null;
+const pendingNames = new Map<number, string>();
+
+function revokeAll(s: AppState): void {
+  for (const r of Object.values(s.results)) for (const u of [r?.sr, r?.bicubic, r?.gt]) if (u) URL.revokeObjectURL(u);
+  if (s.source) URL.revokeObjectURL(s.source.url);
+}
+
+export const useStore = create<AppState>()((set, get) => ({
+  mode: 'evaluate',
+  ep: null,
+  models: null,
+  job: null,
+  busy: false,
+  progress: null,
+  source: null,
+  results: {},
+  errors: [],
+  notice: null,
+  compareWith: 'gt',
+  slider: 50,
+  setMode: (mode) => set({ mode, compareWith: mode === 'evaluate' ? 'gt' : 'bicubic' }),
+  setCompareWith: (compareWith) => set({ compareWith }),
+  setSlider: (v) => set({ slider: Math.max(0, Math.min(100, Math.round(v))) }),
+  open(file) {
+    if (!engine) return;
+    const s = get();
+    if (s.job !== null) engine.cancel(s.job);
+    const job = engine.process(file, s.mode);
+    pendingNames.set(job, (file as File).name || 'pasted image');
+    set({ job, busy: true, progress: null, errors: [], notice: null });
+  },
+  cancel() {
+    const { job } = get();
+    if (engine && job !== null) engine.cancel(job);
+  },
+  dismissErrors: () => set({ errors: [], notice: null }),
+}));
+
+function onMessage(m: FromWorker): void {
+  const s = useStore.getState();
+  const current = 'job' in m && m.job !== undefined ? m.job === s.job : true;
+  switch (m.type) {
+    case 'ep':
+      useStore.setState({ ep: m.info });
+      break;
+    case 'models':
+      useStore.setState({ models: m.models });
+      break;
+    case 'error':
+      if (current) useStore.setState({ errors: [...s.errors, m.message] });
+      break;
+    case 'decoded':
+      if (!current) break;
+      // Only now are the old results replaced: a file that fails to decode loses nothing.
+      revokeAll(s);
+      useStore.setState({
+        results: {},
+        source: { name: pendingNames.get(m.job) ?? 'image', width: m.width, height: m.height, grayscale: m.grayscale, alpha: m.alpha, url: URL.createObjectURL(m.source), mode: s.mode },
+      });
+      break;
+    case 'progress':
+      if (current) useStore.setState({ progress: { done: m.done, total: m.total } });
+      break;
+    case 'scale': {
+      if (!current) break;
+      const r: ScaleResult = {
+        scale: m.scale,
+        width: m.width,
+        height: m.height,
+        bicubic: URL.createObjectURL(m.bicubic),
+        ...(m.sr ? { sr: URL.createObjectURL(m.sr) } : {}),
+        ...(m.gt ? { gt: URL.createObjectURL(m.gt) } : {}),
+        ...(m.ms !== undefined ? { ms: m.ms } : {}),
+        ...(m.metrics ? { metrics: m.metrics } : {}),
+        ...(m.error ? { error: m.error } : {}),
+      };
+      useStore.setState({ results: { ...s.results, [m.scale]: r } });
+      break;
+    }
+    case 'done':
+      pendingNames.delete(m.job);
+      if (current) useStore.setState({ busy: false, job: null, ...(m.cancelled ? { notice: 'Cancelled: the scales finished so far are kept.' } : {}) });
+      break;
+  }
+}
+
+export function startApp(): void {
+  if (engine) return;
+  engine = startEngine(urlOptions(location.search), onMessage);
+}

@@ -1,0 +1,58 @@
+/** Messages between the UI thread and the inference worker (src/engine/worker.ts). */
+
+export type EpName = 'webgpu' | 'wasm';
+export type Mode = 'evaluate' | 'upscale';
+export type Scale = 2 | 3 | 4;
+export const SCALES: readonly Scale[] = [2, 3, 4];
+
+export interface ModelEntry {
+  file: string;
+  scale: number;
+  bytes: number;
+  metadata: Record<string, string>;
+}
+
+/** What the badge shows: the EP actually in use, why, and where the nodes run. */
+export interface EpInfo {
+  ep: EpName;
+  reason: string;
+  threads: number;
+  /** null until a session exists; true when every node runs on `ep`. */
+  allNodesOnEp: boolean | null;
+  placement: string;
+  /** Largest tile (input pixels per side) the engine will run at once. */
+  maxTile: number;
+}
+
+export interface MetricPair {
+  psnr: number;
+  ssim: number;
+}
+
+export type ToWorker =
+  | { type: 'init'; forceEp?: EpName; tile?: number; base: string }
+  | { type: 'process'; job: number; file: Blob; mode: Mode }
+  | { type: 'cancel'; job: number };
+
+export type FromWorker =
+  | { type: 'ep'; info: EpInfo }
+  | { type: 'models'; models: ModelEntry[] }
+  /** The file decoded: the job owns the results from now on (earlier results are replaced). */
+  | { type: 'decoded'; job: number; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
+  | { type: 'progress'; job: number; done: number; total: number }
+  | {
+      type: 'scale';
+      job: number;
+      scale: Scale;
+      /** PNGs: bitsr output, bicubic output, and (evaluate) the mod-cropped ground truth. */
+      sr?: Blob;
+      bicubic: Blob;
+      gt?: Blob;
+      width: number;
+      height: number;
+      ms?: number;
+      metrics?: { sr?: MetricPair; bicubic: MetricPair };
+      error?: string;
+    }
+  | { type: 'error'; job?: number; message: string }
+  | { type: 'done'; job: number; cancelled: boolean };

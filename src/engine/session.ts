@@ -1,0 +1,172 @@
+/**
+ * The one module that knows how ONNX Runtime sessions are made (transformers.js style): which
+ * execution provider, threads, where the wasm files come from, node placement, fallbacks.
+ * Runs inside the inference worker.
+ *
+ * EP choice (BROWSER.md): WebGPU on a hardware adapter; wasm otherwise. A *fallback* adapter
+ * (adapter.info.isFallbackAdapter, e.g. SwiftShader, a CPU Vulkan) runs ~50× slower than wasm,
+ * so it is not used unless forced with ?ep=webgpu.
+ */
+import * as ort from 'onnxruntime-web/webgpu';
+import { createImage, type RgbImage } from '../core/image';
+import type { EpInfo, EpName } from './protocol';
+
+// ---- console capture -------------------------------------------------------------------------
+// ORT's C++ logger writes through Emscripten's out()/err(), which bind console.log/error when the
+// wasm module is instantiated (at the first session). Patching console before that, here at
+// module load, lets us read the "placed on [...]" lines written during session creation.
+const capture = { on: false, lines: [] as string[] };
+for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+  const orig = console[k].bind(console);
+  console[k] = (...args: unknown[]) => {
+    const line = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ');
+    if (capture.on) capture.lines.push(line);
+    // Verbose/info ORT lines are only wanted while capturing; keep the console readable.
+    if (/^\[?[VI]:onnxruntime|^\d{4}-\d\d-\d\d .*\[[VI]:onnxruntime/.test(line)) return;
+    orig(...args);
+  };
+}
+
+export interface EpChoice {
+  ep: EpName;
+  reason: string;
+  /** maxStorageBufferBindingSize of the adapter (WebGPU only). */
+  bindingLimit?: number;
+}
+
+function describeAdapter(info: GPUAdapterInfo | undefined): string {
+  if (!info) return 'unknown adapter';
+  return [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unnamed adapter';
+}
+
+export async function chooseEp(force?: EpName): Promise<EpChoice> {
+  if (force === 'wasm') return { ep: 'wasm', reason: 'forced by ?ep=wasm' };
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  let adapter: GPUAdapter | null = null;
+  let why = '';
+  if (!gpu) why = 'this browser exposes no GPU API (navigator.gpu)';
+  else {
+    try {
+      adapter = await gpu.requestAdapter();
+      if (!adapter) why = 'no GPU adapter available';
+    } catch (e) {
+      why = `GPU adapter request failed (${(e as Error).message})`;
+    }
+  }
+  const info = (adapter as (GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }) | null)?.info;
+  const fallback = !!(info?.isFallbackAdapter ?? (adapter as unknown as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter);
+  const bindingLimit = adapter?.limits.maxStorageBufferBindingSize;
+  if (force === 'webgpu') {
+    if (!adapter) return { ep: 'wasm', reason: `?ep=gpu requested but ${why}; using the CPU` };
+    return { ep: 'webgpu', reason: `forced by ?ep=webgpu (adapter: ${describeAdapter(info)}${fallback ? ', software fallback: slow' : ''})`, bindingLimit };
+  }
+  if (!adapter) return { ep: 'wasm', reason: why };
+  if (fallback) {
+    return {
+      ep: 'wasm',
+      reason: `the GPU adapter is a software fallback (${describeAdapter(info)}), about 50× slower than the CPU path`,
+    };
+  }
+  return { ep: 'webgpu', reason: `hardware GPU adapter (${describeAdapter(info)})`, bindingLimit };
+}
+
+let configured = false;
+
+/** Global ORT settings; once, before the first session. */
+export function configureOrt(base: string): number {
+  const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+  if (!configured) {
+    // Local files only: nothing may leave the origin (no CDN).
+    ort.env.wasm.wasmPaths = new URL('ort/', base).href;
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.proxy = false; // already in a worker
+    ort.env.logLevel = 'warning';
+    configured = true;
+  }
+  return threads;
+}
+
+export interface SrSession {
+  ep: EpName;
+  allNodesOnEp: boolean | null;
+  placement: string;
+  run(lr: RgbImage, scale: number): Promise<RgbImage>;
+  release(): Promise<void>;
+}
+
+/** Summarise ORT's placement log lines for the badge. */
+export function parsePlacement(ep: EpName, lines: string[]): { allNodesOnEp: boolean | null; placement: string } {
+  if (ep === 'wasm') return { allNodesOnEp: true, placement: 'all nodes on the CPU EP (the only EP)' };
+  const all = lines.find((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l));
+  if (all) return { allNodesOnEp: true, placement: 'all nodes on GPU (ORT log)' };
+  const cpu = lines.filter((l) => /Node\(s\) placed on \[CPUExecutionProvider\]/.test(l));
+  if (cpu.length) {
+    const detail = lines
+      .filter((l) => /^\s*(.*Node\(s\) placed on \[CPUExecutionProvider\]|\s+\w+ \(.*\))/.test(l))
+      .join(' ')
+      .replace(/\s+/g, ' ')
+      .slice(0, 300);
+    return { allNodesOnEp: false, placement: `some nodes on CPU: ${detail}` };
+  }
+  return { allNodesOnEp: null, placement: 'placement unknown (no ORT placement log captured)' };
+}
+
+export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<SrSession> {
+  const opts: ort.InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+  };
+  let session: ort.InferenceSession;
+  capture.lines = [];
+  if (ep === 'webgpu') {
+    opts.logSeverityLevel = 0;
+    ort.env.logLevel = 'verbose';
+    capture.on = true;
+  }
+  try {
+    session = await ort.InferenceSession.create(bytes, opts);
+  } finally {
+    capture.on = false;
+    ort.env.logLevel = 'warning';
+  }
+  if (!session.inputNames.includes('lr') || !session.outputNames.includes('sr')) {
+    await session.release();
+    throw new Error(`model must have input 'lr' and output 'sr' (has ${session.inputNames} -> ${session.outputNames})`);
+  }
+  const { allNodesOnEp, placement } = parsePlacement(ep, capture.lines);
+  capture.lines = [];
+  return {
+    ep,
+    allNodesOnEp,
+    placement,
+    async run(lr, scale) {
+      const { width: w, height: h } = lr;
+      const input = new ort.Tensor('float32', lr.data.length === 3 * w * h ? lr.data : lr.data.slice(0, 3 * w * h), [1, 3, h, w]);
+      const out = await session.run({ lr: input }, { logSeverityLevel: 3 });
+      const sr = out.sr;
+      const [, c, oh, ow] = sr.dims as number[];
+      if (c !== 3 || oh !== h * scale || ow !== w * scale) throw new Error(`model output ${sr.dims} does not match x${scale} of ${w}×${h}`);
+      const img = createImage(ow, oh);
+      img.data.set((await sr.getData()) as Float32Array);
+      sr.dispose();
+      return img;
+    },
+    release: () => session.release(),
+  };
+}
+
+export function epInfo(choice: EpChoice, threads: number, s: SrSession | null, maxTile: number): EpInfo {
+  return {
+    ep: choice.ep,
+    reason: choice.reason,
+    threads: choice.ep === 'wasm' ? threads : 0,
+    allNodesOnEp: s ? s.allNodesOnEp : null,
+    placement: s ? s.placement : 'no model loaded yet',
+    maxTile,
+  };
+}
+
+/** Errors that mean the GPU device is gone (driver reset, tab backgrounded on some OSes). */
+export function isDeviceLost(e: unknown): boolean {
+  return /device (was )?lost|GPUDevice|DXGI|context lost|webgpu/i.test(String((e as Error)?.message ?? e));
+}

@@ -1,0 +1,244 @@
+/// <reference lib="webworker" />
+/**
+ * The inference worker: decodes the file, builds the protocol's LR input (Evaluate), runs bitsr
+ * (tiled) and bicubic at x2/x3/x4, computes PSNR/SSIM with src/core/metrics (the same code as
+ * `npm run eval`), and posts each scale as it finishes. The UI thread never does pixel work.
+ */
+import { modCrop, quantize8, toRgba8, type RgbImage } from '../core/image';
+import { imresize } from '../core/imresize';
+import { evaluate } from '../core/metrics';
+import { decodeImage, encodePng } from './decode';
+import { outputSizeError } from './limits';
+import { SCALES, type EpName, type FromWorker, type ModelEntry, type Scale, type ToWorker } from './protocol';
+import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
+import { CancelledError, runTiled, tileCount, tileForBindingLimit } from './tiler';
+
+declare const self: DedicatedWorkerGlobalScope;
+const post = (m: FromWorker) => self.postMessage(m);
+
+let base = '';
+let choice: EpChoice = { ep: 'wasm', reason: 'starting' };
+let threads = 1;
+let forcedTile: number | undefined;
+let models: ModelEntry[] = [];
+const sessions = new Map<number, Promise<SrSession>>();
+let lastSession: SrSession | null = null;
+const cancelled = new Set<number>();
+let queue: Promise<void> = Promise.resolve();
+
+const WASM_TILE = 384;
+
+function model(scale: number): ModelEntry | undefined {
+  return models.find((m) => m.scale === scale);
+}
+
+function overlapOf(m: ModelEntry): number {
+  const r = Number(m.metadata.receptiveRadius);
+  return Number.isFinite(r) && r >= 0 ? r : 32;
+}
+
+function tileFor(m: ModelEntry): number {
+  if (forcedTile) return forcedTile;
+  if (choice.ep === 'webgpu' && choice.bindingLimit) {
+    let channels = 32;
+    try {
+      channels = JSON.parse(m.metadata.config).channels ?? 32;
+    } catch {
+      /* default */
+    }
+    // Bound on any intermediate's channel count: MRB concatenations, the pixel-shuffle input.
+    return tileForBindingLimit(choice.bindingLimit, Math.max(4 * channels, 3 * m.scale * m.scale), overlapOf(m));
+  }
+  return WASM_TILE;
+}
+
+function maxTile(): number {
+  return forcedTile ?? (models[0] ? tileFor(models[0]) : WASM_TILE);
+}
+
+function announce(): void {
+  post({ type: 'ep', info: epInfo(choice, threads, lastSession, maxTile()) });
+}
+
+async function loadSession(scale: number): Promise<SrSession> {
+  const m = model(scale);
+  if (!m) throw new Error(`no x${scale} model is installed`);
+  let p = sessions.get(scale);
+  if (!p) {
+    p = (async () => {
+      const res = await fetch(new URL(`models/${m.file}`, base));
+      if (!res.ok) throw new Error(`model ${m.file} failed to load (HTTP ${res.status})`);
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      try {
+        return await createSrSession(bytes, choice.ep);
+      } catch (e) {
+        if (choice.ep !== 'webgpu') throw new Error(`model ${m.file} failed to load: ${firstLine(e)}`);
+        // The GPU path failed for this model: fall back to wasm for everything (one EP, one badge).
+        await switchToWasm(`the GPU session failed (${firstLine(e)}); fell back to the CPU`);
+        try {
+          return await createSrSession(bytes, 'wasm');
+        } catch (e2) {
+          throw new Error(`model ${m.file} failed to load: ${firstLine(e2)}`);
+        }
+      }
+    })();
+    sessions.set(scale, p);
+    // A failed load is not cached: the next image retries.
+    p.catch(() => sessions.delete(scale));
+  }
+  const s = await p;
+  lastSession = s;
+  announce();
+  return s;
+}
+
+async function dropSessions(): Promise<void> {
+  const all = [...sessions.values()];
+  sessions.clear();
+  lastSession = null;
+  for (const p of all) await p.then((s) => s.release()).catch(() => undefined);
+}
+
+async function switchToWasm(reason: string): Promise<void> {
+  await dropSessions();
+  choice = { ep: 'wasm', reason };
+  announce();
+}
+
+/** Runs the model; a lost GPU device is recovered once by recreating the session, then by wasm. */
+async function infer(scale: number, lr: RgbImage, job: number, onTile: () => void): Promise<RgbImage> {
+  const m = model(scale)!;
+  const go = async () => {
+    const s = await loadSession(scale);
+    return runTiled(lr, (t) => s.run(t, scale), { scale, tile: tileFor(m), overlap: overlapOf(m), onTile, isCancelled: () => cancelled.has(job) });
+  };
+  try {
+    return await go();
+  } catch (e) {
+    if (e instanceof CancelledError || choice.ep !== 'webgpu' || !isDeviceLost(e)) throw e;
+    await dropSessions();
+    try {
+      return await go();
+    } catch (e2) {
+      if (e2 instanceof CancelledError) throw e2;
+      await switchToWasm(`the GPU device was lost (${firstLine(e2)}); fell back to the CPU`);
+      return go();
+    }
+  }
+}
+
+function firstLine(e: unknown): string {
+  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
+}
+
+async function processJob(job: number, file: Blob, mode: 'evaluate' | 'upscale'): Promise<void> {
+  const name = (file as File).name || 'file';
+  let img: RgbImage;
+  try {
+    img = await decodeImage(file, name);
+  } catch (e) {
+    post({ type: 'error', job, message: firstLine(e) });
+    post({ type: 'done', job, cancelled: false });
+    return;
+  }
+  post({ type: 'decoded', job, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
+
+  // Plan every scale first so the progress bar has a fixed total.
+  type Plan = { scale: Scale; hr?: RgbImage; lr: RgbImage; tiles: number; skip?: string };
+  const plans: Plan[] = [];
+  for (const scale of SCALES) {
+    try {
+      if (mode === 'evaluate') {
+        const hr = modCrop(img, scale);
+        // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
+        const lr = quantize8(imresize(hr, 1 / scale));
+        const m = model(scale);
+        plans.push({ scale, hr, lr, tiles: m ? tileCount(lr.width, lr.height, tileFor(m), overlapOf(m)) : 0 });
+      } else {
+        const tooBig = outputSizeError(img.width, img.height, scale);
+        const m = model(scale);
+        plans.push({ scale, lr: img, tiles: !tooBig && m ? tileCount(img.width, img.height, tileFor(m), overlapOf(m)) : 0, ...(tooBig ? { skip: tooBig } : {}) });
+      }
+    } catch (e) {
+      plans.push({ scale, lr: img, tiles: 0, skip: `x${scale}: ${firstLine(e)}` });
+    }
+  }
+  const total = plans.reduce((s, p) => s + p.tiles, 0);
+  let done = 0;
+  post({ type: 'progress', job, done, total });
+
+  for (const p of plans) {
+    if (cancelled.has(job)) break;
+    const { scale, hr, lr } = p;
+    if (p.skip) {
+      post({ type: 'error', job, message: p.skip });
+      continue;
+    }
+    try {
+      const bicubic = imresize(lr, scale);
+      let sr: RgbImage | undefined;
+      let ms: number | undefined;
+      let error: string | undefined;
+      if (model(scale)) {
+        try {
+          const t0 = performance.now();
+          const rgb = await infer(scale, lr, job, () => post({ type: 'progress', job, done: ++done, total }));
+          ms = performance.now() - t0;
+          // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
+          sr = bicubic.alpha ? { ...rgb, alpha: bicubic.alpha } : rgb;
+        } catch (e) {
+          if (e instanceof CancelledError) throw e;
+          error = firstLine(e);
+          post({ type: 'error', job, message: `x${scale}: ${error}` });
+        }
+      } else error = `no x${scale} model is installed (bicubic only)`;
+      const metrics = hr ? { bicubic: evaluate(bicubic, hr, scale), ...(sr ? { sr: evaluate(sr, hr, scale) } : {}) } : undefined;
+      post({
+        type: 'scale',
+        job,
+        scale,
+        width: bicubic.width,
+        height: bicubic.height,
+        bicubic: await encodePng(bicubic, toRgba8),
+        ...(sr ? { sr: await encodePng(sr, toRgba8) } : {}),
+        ...(hr ? { gt: await encodePng(hr, toRgba8) } : {}),
+        ...(ms !== undefined ? { ms } : {}),
+        ...(metrics ? { metrics } : {}),
+        ...(error ? { error } : {}),
+      });
+    } catch (e) {
+      if (e instanceof CancelledError) break;
+      post({ type: 'error', job, message: `x${scale}: ${firstLine(e)}` });
+    }
+  }
+  post({ type: 'done', job, cancelled: cancelled.has(job) });
+  cancelled.delete(job);
+}
+
+async function init(forceEp: EpName | undefined, tile: number | undefined, b: string): Promise<void> {
+  base = b;
+  forcedTile = tile && tile >= 8 ? tile : undefined;
+  threads = configureOrt(base);
+  choice = await chooseEp(forceEp);
+  try {
+    const res = await fetch(new URL('models/index.json', base));
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    models = ((await res.json()) as { models: ModelEntry[] }).models.filter((m) => SCALES.includes(m.scale as Scale));
+  } catch (e) {
+    models = [];
+    post({ type: 'error', message: `cannot read the model list (models/index.json: ${firstLine(e)}); bicubic only` });
+  }
+  post({ type: 'models', models });
+  announce();
+}
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  if (m.type === 'cancel') {
+    cancelled.add(m.job);
+    return;
+  }
+  // One job at a time, in order; cancel messages bypass the queue.
+  const task = m.type === 'init' ? () => init(m.forceEp, m.tile, m.base) : () => processJob(m.job, m.file, m.mode);
+  queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
+};
