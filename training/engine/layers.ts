@@ -39,10 +39,9 @@ export function binarize(x: tf.Tensor, est: Estimator): tf.Tensor {
   return f(x);
 }
 
-/** XNOR-Net weights: sign(W) · α, α = mean |W| over kh, kw, cin (per output channel). */
-export function binaryWeight(w: tf.Tensor4D, est: Estimator): tf.Tensor4D {
-  const alpha = tf.mean(tf.abs(w), [0, 1, 2], true);
-  return tf.mul(binarize(w, est), alpha) as tf.Tensor4D;
+/** XNOR-Net per-output-channel scale α = mean |W| over kh, kw, cin (shape [1,1,1,cout]). */
+export function weightScale(w: tf.Tensor4D): tf.Tensor {
+  return tf.mean(tf.abs(w), [0, 1, 2], true);
 }
 
 function samePad(k: number, dil: number): number {

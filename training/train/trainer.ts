@@ -41,6 +41,8 @@ export interface TrainResult {
   history: Array<{ step: number; psnr: number; ssim: number }>;
   skipped: number;
   params: Record<string, Float32Array>;
+  /** Wall milliseconds of each step of this invocation (benchmarks). */
+  stepMs: number[];
 }
 
 class WorkerHandle {
@@ -217,6 +219,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const b2 = cfg.beta2;
   const eps = 1e-8;
   const tty = process.stderr.isTTY && !opts.quiet;
+  const stepMs: number[] = [];
   try {
     while (step < cfg.steps && !stopRequested && !(opts.stopAfter !== undefined && step - startStep >= opts.stopAfter)) {
       const refs = samplePatches(ds, cfg.batch, cfg.patch, rnd);
@@ -254,6 +257,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       step++;
       const now = Date.now();
+      stepMs.push(now - lastT);
       info.wallSeconds = (info.wallSeconds as number) + (now - lastT) / 1000;
       info.cpuSeconds = (info.cpuSeconds as number) + ((now - lastT) / 1000) * W;
       lastT = now;
@@ -278,7 +282,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const params: Record<string, Float32Array> = {};
   for (const s of layout) params[s.name] = theta.slice(s.offset, s.offset + s.size);
-  return { step, lastLoss, bestPsnr: Number.isFinite(best) ? best : null, history, skipped, params };
+  return { step, lastLoss, bestPsnr: Number.isFinite(best) ? best : null, history, skipped, params, stepMs };
 }
 
 function bar(f: number): string {
