@@ -9,18 +9,25 @@
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import { createImage, type RgbImage } from '../core/image';
+import { parsePlacement } from './placement';
 import type { EpInfo, EpName } from './protocol';
 
 // ---- console capture -------------------------------------------------------------------------
 // ORT's C++ logger writes through Emscripten's out()/err(), which bind console.log/error when the
 // wasm module is instantiated (at the first session). Patching console before that, here at
 // module load, lets us read the "placed on [...]" lines written during session creation.
-const capture = { on: false, lines: [] as string[] };
+const capture = { on: false, lines: [] as string[], inShader: false };
 for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
   const orig = console[k].bind(console);
   console[k] = (...args: unknown[]) => {
     const line = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ');
     if (capture.on) capture.lines.push(line);
+    // With verbose logging the WebGPU EP dumps every shader it compiles (at the first run).
+    if (line.includes('=== WebGPU Shader code')) {
+      capture.inShader = !/End ===/.test(line);
+      return;
+    }
+    if (capture.inShader) return;
     // Verbose/info ORT lines are only wanted while capturing; keep the console readable.
     if (/^\[?[VI]:onnxruntime|^\d{4}-\d\d-\d\d .*\[[VI]:onnxruntime/.test(line)) return;
     orig(...args);
@@ -92,23 +99,6 @@ export interface SrSession {
   placement: string;
   run(lr: RgbImage, scale: number): Promise<RgbImage>;
   release(): Promise<void>;
-}
-
-/** Summarise ORT's placement log lines for the badge. */
-export function parsePlacement(ep: EpName, lines: string[]): { allNodesOnEp: boolean | null; placement: string } {
-  if (ep === 'wasm') return { allNodesOnEp: true, placement: 'all nodes on the CPU EP (the only EP)' };
-  const all = lines.find((l) => /All nodes placed on \[WebGpuExecutionProvider\]/.test(l));
-  if (all) return { allNodesOnEp: true, placement: 'all nodes on GPU (ORT log)' };
-  const cpu = lines.filter((l) => /Node\(s\) placed on \[CPUExecutionProvider\]/.test(l));
-  if (cpu.length) {
-    const detail = lines
-      .filter((l) => /^\s*(.*Node\(s\) placed on \[CPUExecutionProvider\]|\s+\w+ \(.*\))/.test(l))
-      .join(' ')
-      .replace(/\s+/g, ' ')
-      .slice(0, 300);
-    return { allNodesOnEp: false, placement: `some nodes on CPU: ${detail}` };
-  }
-  return { allNodesOnEp: null, placement: 'placement unknown (no ORT placement log captured)' };
 }
 
 export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<SrSession> {

@@ -1,0 +1,135 @@
+/**
+ * Issue 5 e2e (wasm): Evaluate mode on baby.png matches the Node pipeline, slider, errors,
+ * downloads, tiled inference, offline reload, no request leaves the origin.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSite, chromiumSkipReason, dropFile, hasChromium, launch, readMetrics, serve, type Browser, type Served, type Site } from './harness';
+import { babyPng, generatedPng } from './images';
+import { referenceMetrics } from './reference';
+
+describe.skipIf(!hasChromium)('web app on wasm', () => {
+  let site: Site;
+  let srv: Served;
+  let b: Browser;
+  beforeAll(async () => {
+    site = buildSite();
+    srv = await serve(site);
+    b = await launch(srv.url);
+    await b.page.goto(`${srv.url}?ep=wasm`);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  it('?ep=wasm: badge says wasm and why', async () => {
+    const badge = b.page.getByTestId('ep-badge');
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('forced by ?ep=wasm');
+    expect(await badge.textContent()).toMatch(/^wasm/);
+  });
+
+  it('dropping baby.png in Evaluate mode shows PSNR for x2/x3/x4 equal to the Node pipeline (±0.05 dB)', async () => {
+    const baby = babyPng();
+    if (baby.generated) console.warn('[bitsr e2e] Set5 baby.png not found: using a generated 256x256 image');
+    await b.page.getByTestId('mode-evaluate').click();
+    const ref = await referenceMetrics(baby.path, site.modelsDir);
+    await dropFile(b.page, 'baby.png', readFileSync(baby.path), 'image/png');
+    const got = await readMetrics(b.page);
+    for (const s of [2, 3, 4]) {
+      expect(Math.abs(got[s].sr - ref[s].psnr), `x${s} PSNR ${got[s].sr} vs ${ref[s].psnr}`).toBeLessThanOrEqual(0.05);
+      expect(Math.abs(got[s].ssim - ref[s].ssim)).toBeLessThanOrEqual(0.001);
+      expect(got[s].bicubic).toBeGreaterThan(15);
+    }
+    await expect.poll(() => b.page.getByTestId('ep-badge').textContent()).toContain('every node on it');
+  });
+
+  it('the slider moves by drag and by keys', async () => {
+    const slider = b.page.getByTestId('compare-slider');
+    expect(await slider.getAttribute('role')).toBe('slider');
+    const box = (await slider.boundingBox())!;
+    await b.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await b.page.mouse.down();
+    await b.page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2, { steps: 4 });
+    await b.page.mouse.up();
+    const dragged = Number(await slider.getAttribute('aria-valuenow'));
+    expect(dragged).toBeGreaterThanOrEqual(17);
+    expect(dragged).toBeLessThanOrEqual(23);
+    await slider.focus();
+    await b.page.keyboard.press('ArrowRight');
+    expect(Number(await slider.getAttribute('aria-valuenow'))).toBe(dragged + 1);
+    await b.page.keyboard.press('End');
+    expect(await slider.getAttribute('aria-valuenow')).toBe('100');
+    await b.page.keyboard.press('Home');
+    expect(await slider.getAttribute('aria-valuenow')).toBe('0');
+  });
+
+  it('downloads a PNG per scale', async () => {
+    const [dl] = await Promise.all([b.page.waitForEvent('download'), b.page.getByTestId('download-x2').click()]);
+    expect(dl.suggestedFilename()).toMatch(/-x2-bitsr\.png$/);
+    const bytes = readFileSync((await dl.path())!);
+    expect(bytes.subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('a corrupt file shows an error, keeps the results, and the next good image works', async () => {
+    const before = await b.page.getByTestId('psnr-sr-x2').textContent();
+    const good = readFileSync(generatedPng(40, 36, 'after-error'));
+    await b.page.getByTestId('image-input').setInputFiles({ name: 'broken.png', mimeType: 'image/png', buffer: good.subarray(0, 60) });
+    await expect.poll(() => b.page.getByTestId('error').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/corrupt|truncated/);
+    expect(await b.page.getByTestId('psnr-sr-x2').textContent()).toBe(before);
+    await b.page.getByTestId('image-input').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello') });
+    await expect.poll(() => b.page.getByTestId('error').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/not an image/);
+    await b.page.getByTestId('image-input').setInputFiles({ name: 'good.png', mimeType: 'image/png', buffer: good });
+    await expect.poll(() => b.page.getByTestId('psnr-sr-x2').textContent(), { timeout: 60_000 }).not.toBe(before);
+    await readMetrics(b.page);
+    expect(await b.page.getByTestId('error').count()).toBe(0);
+  });
+
+  it('no request left the origin', () => {
+    expect(b.foreignRequests).toEqual([]);
+  });
+});
+
+describe.skipIf(!hasChromium)('offline (PWA) and tiled inference', () => {
+  let site: Site;
+  let srv: Served;
+  let b: Browser;
+  beforeAll(async () => {
+    site = buildSite();
+    srv = await serve(site);
+    b = await launch(srv.url);
+  });
+  afterAll(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  it('after the first visit, an offline reload runs an image (tiled: 16 px tiles) with the Node numbers', async () => {
+    const url = `${srv.url}?tile=16`;
+    await b.page.goto(url);
+    // The service worker controls the page (clients.claim) and has precached wasm + models.
+    await b.page.waitForFunction(() => !!navigator.serviceWorker.controller, null, { timeout: 60_000 });
+    await b.page.waitForFunction(
+      async () => {
+        const keys = (await Promise.all((await caches.keys()).map(async (k) => (await (await caches.open(k)).keys()).map((r) => r.url)))).flat();
+        return keys.some((k) => k.includes('.wasm')) && keys.some((k) => k.includes('bitsr-x4.onnx'));
+      },
+      null,
+      { timeout: 120_000, polling: 500 },
+    );
+    await b.context.setOffline(true);
+    await b.page.reload();
+    expect(await b.page.evaluate(() => crossOriginIsolated)).toBe(true);
+    const img = generatedPng(64, 48, 'offline');
+    const ref = await referenceMetrics(img, site.modelsDir);
+    await b.page.getByTestId('image-input').setInputFiles(img);
+    const got = await readMetrics(b.page);
+    // LR at x2 is 32x24: 16 px tiles give several tiles; merged output must match untiled Node.
+    for (const s of [2, 3, 4]) expect(Math.abs(got[s].sr - ref[s].psnr), `x${s}`).toBeLessThanOrEqual(0.05);
+    expect(b.foreignRequests).toEqual([]);
+  });
+});
+
+it.skipIf(hasChromium)(`e2e: ${chromiumSkipReason}`, () => {
+  console.warn(`[bitsr e2e] ${chromiumSkipReason}`);
+});

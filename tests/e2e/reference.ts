@@ -1,0 +1,19 @@
+/** The Node pipeline's numbers for an image (the same protocol as `npm run eval`), via onnxruntime-node. */
+import { join } from 'node:path';
+import { modCrop } from '../../src/core/image';
+import { evaluate } from '../../src/core/metrics';
+import { readImage } from '../../training/io/imageIO';
+import { makeLr } from '../../training/eval/evaluate';
+import { loadOnnxSr } from '../../training/eval/onnxModel';
+
+export async function referenceMetrics(imagePath: string, modelsDir: string): Promise<Record<number, { psnr: number; ssim: number }>> {
+  const out: Record<number, { psnr: number; ssim: number }> = {};
+  for (const s of [2, 3, 4]) {
+    const model = await loadOnnxSr(join(modelsDir, `bitsr-x${s}.onnx`), { threads: 1 });
+    const hr = modCrop(readImage(imagePath), s);
+    const sr = await model.run(makeLr(hr, s));
+    out[s] = evaluate(sr, hr, s);
+    await model.release();
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+/**
+ * Issue 5 e2e with WebGPU enabled (SwiftShader here): the default choice is wasm with the reason,
+ * and ?ep=webgpu runs on the GPU EP with every node placed there and the Node pipeline's numbers.
+ * Small image only: SwiftShader is ~50x slower than wasm.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSite, chromiumSkipReason, hasChromium, launch, readMetrics, serve, type Browser, type Served, type Site } from './harness';
+import { generatedPng } from './images';
+import { referenceMetrics } from './reference';
+
+describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {
+  let site: Site;
+  let srv: Served;
+  let b: Browser;
+  beforeAll(async () => {
+    site = buildSite();
+    srv = await serve(site);
+    b = await launch(srv.url, { webgpu: true });
+  });
+  afterAll(async () => {
+    await b?.close();
+    await srv?.stop();
+  });
+
+  it('default: a fallback adapter is not used; the badge says wasm and why', async () => {
+    await b.page.goto(srv.url);
+    const badge = b.page.getByTestId('ep-badge');
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('software fallback');
+    expect(await badge.textContent()).toMatch(/^wasm/);
+  });
+
+  it('?ep=webgpu: runs on webgpu, all nodes on the GPU, Node numbers within 0.05 dB', async () => {
+    await b.page.goto(`${srv.url}?ep=webgpu`);
+    const badge = b.page.getByTestId('ep-badge');
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toMatch(/^webgpu/);
+    const img = generatedPng(48, 48, 'webgpu');
+    const ref = await referenceMetrics(img, site.modelsDir);
+    await b.page.getByTestId('image-input').setInputFiles(img);
+    const got = await readMetrics(b.page, 180_000);
+    for (const s of [2, 3, 4]) expect(Math.abs(got[s].sr - ref[s].psnr), `x${s}`).toBeLessThanOrEqual(0.05);
+    expect(await badge.textContent()).toMatch(/^webgpu/);
+    expect(await badge.getAttribute('title')).toContain('all nodes on GPU');
+    expect(b.foreignRequests).toEqual([]);
+  });
+});
+
+it.skipIf(hasChromium)(`e2e: ${chromiumSkipReason}`, () => {
+  console.warn(`[bitsr e2e] ${chromiumSkipReason}`);
+});
