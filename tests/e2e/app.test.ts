@@ -130,6 +130,7 @@ describe.skipIf(!hasChromium)('offline (PWA) and tiled inference', () => {
   });
 });
 
-it.skipIf(hasChromium)(`e2e: ${chromiumSkipReason}`, () => {
+it.runIf(!hasChromium)('e2e browser tests', (ctx) => {
   console.warn(`[bitsr e2e] ${chromiumSkipReason}`);
+  ctx.skip(chromiumSkipReason);
 });

@@ -44,6 +44,7 @@ describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {
   });
 });
 
-it.skipIf(hasChromium)(`e2e: ${chromiumSkipReason}`, () => {
+it.runIf(!hasChromium)('e2e browser tests', (ctx) => {
   console.warn(`[bitsr e2e] ${chromiumSkipReason}`);
+  ctx.skip(chromiumSkipReason);
 });
