@@ -1,7 +1,7 @@
 /** Custom gradients vs tfjs's reference gradients (cpu backend, tiny shapes), and the sign convention. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initTf } from '../../training/engine/tf';
-import { binarize, conv2d, estimatorGrad, pixelShuffle, signForward } from '../../training/engine/layers';
+import { binarize, conv2d, estimatorGrad, pixelShuffle, prelu, signForward } from '../../training/engine/layers';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -51,6 +51,18 @@ describe('custom layers (cpu backend reference)', () => {
     expect(Array.from(estimatorGrad(x, 'sharp').dataSync())).toEqual([0, 0, 2, 4, 2, 0, 0]);
     const g = tf.grad((t: tf.Tensor) => tf.sum(binarize(t, 'approxsign')))(x);
     expect(Array.from(g.dataSync())).toEqual([0, 0.5, 1.5, 2, 1.5, 0.5, 0]);
+  });
+
+  it('prelu forward and gradients equal tf.prelu\'s', () => {
+    const x = tf.concat([rand([2, 3, 3, 4], 5), tf.zeros([1, 3, 3, 4])]);
+    const a = tf.tensor4d([0.1, -0.2, 0.25, 0.7], [1, 1, 1, 4]);
+    const dy = rand([3, 3, 3, 4], 6);
+    const f = (op: typeof prelu) => (xx: tf.Tensor, aa: tf.Tensor) => tf.sum(tf.mul(op(xx, aa), dy));
+    expect(maxDiff(prelu(x, a), tf.prelu(x, a))).toBe(0);
+    const [gx, ga] = tf.grads(f(prelu))([x, a]);
+    const [rx, ra] = tf.grads(f((xx, aa) => tf.prelu(xx, aa)))([x, a]);
+    expect(maxDiff(gx, rx)).toBeLessThan(1e-6);
+    expect(maxDiff(ga, ra)).toBeLessThan(1e-5);
   });
 
   it('pixel shuffle follows DepthToSpace CRD order', () => {

@@ -4,7 +4,7 @@ import { createImage } from '../../src/core/image';
 import { bicubicKernel, BICUBIC_PAD } from '../../src/model/bicubicKernel';
 import type { Init, NetGraph, ParamSpec } from '../../src/model/graph';
 import type { DataStats } from './checkpoint';
-import { binarize, conv2d, pixelShuffle, weightScale } from './layers';
+import { binarize, conv2d, pixelShuffle, prelu, weightScale } from './layers';
 import { tf } from './tf';
 
 export { initTf } from './tf';
@@ -118,11 +118,11 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = binarize(get(o.in), cfg.estimatorAct) as T4;
         break;
       case 'prelu':
-        y = tf.prelu(get(o.in), vec(o.slope)) as T4;
+        y = prelu(get(o.in), vec(o.slope)) as T4;
         break;
       case 'rprelu': {
         const t = tf.sub(get(o.in), vec(o.theta));
-        y = tf.add(tf.prelu(t, vec(o.slope)), vec(o.delta)) as T4;
+        y = tf.add(prelu(t, vec(o.slope)), vec(o.delta)) as T4;
         break;
       }
       case 'relu':

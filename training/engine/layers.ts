@@ -12,15 +12,19 @@ import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
 
-/** sign(x) with sign(0) = +1, as 2·[x ≥ 0] − 1. */
+/**
+ * sign(x) with sign(0) = +1, as −step(−x, −1): step(v, −1) is 1 for v > 0 and −1 otherwise, so
+ * −x > 0 (x < 0) gives −1 after the outer negation and x ≥ 0 (−0 too) gives +1. Measured here on
+ * 16×24×24×32: wasm's Step/Neg take ~0.15 ms, GreaterEqual with a scalar 2.7 ms.
+ */
 export function signForward(x: tf.Tensor): tf.Tensor {
-  return tf.sub(tf.mul(tf.cast(tf.greaterEqual(x, 0), 'float32'), 2), 1);
+  return tf.neg(tf.step(tf.neg(x), -1));
 }
 
-/** d sign / dx as estimated: STE-clip 1{|x|≤1}; ApproxSign 2−2|x| on |x|<1; sharp 4−8|x| on |x|<0.5. */
+/** d sign / dx as estimated: STE-clip 1{|x|<1}; ApproxSign 2−2|x| on |x|<1; sharp 4−8|x| on |x|<0.5. */
 export function estimatorGrad(x: tf.Tensor, est: Estimator): tf.Tensor {
   const ax = tf.abs(x);
-  if (est === 'ste') return tf.cast(tf.lessEqual(ax, 1), 'float32');
+  if (est === 'ste') return tf.step(tf.sub(1, ax), 0);
   if (est === 'approxsign') return tf.relu(tf.sub(2, tf.mul(ax, 2)));
   return tf.relu(tf.sub(4, tf.mul(ax, 8)));
 }
@@ -85,6 +89,31 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
     convCache.set(key, f);
   }
   return f(x, w);
+}
+
+let preluOp: ((x: tf.Tensor, a: tf.Tensor) => tf.Tensor) | undefined;
+/**
+ * PReLU (per-channel slope a, broadcast as [1,1,1,C]) with a gradient built from Step/Relu:
+ * tfjs's own uses Greater + two Selects, which wasm runs ~15× slower than Step (measured).
+ */
+export function prelu(x: tf.Tensor, a: tf.Tensor): tf.Tensor {
+  preluOp ??= tf.customGrad((xi, ai, save) => {
+    const xx = xi as tf.Tensor;
+    const aa = ai as tf.Tensor;
+    (save as tf.GradSaveFunc)([xx, aa]);
+    return {
+      value: tf.prelu(xx, aa),
+      gradFunc: (dy, saved) => {
+        const [sx, sa] = saved;
+        const pos = tf.step(sx, 0); // 1 where x > 0
+        const dx = tf.mul(dy, tf.add(sa, tf.mul(pos, tf.sub(1, sa))));
+        const neg = tf.sub(sx, tf.relu(sx)); // min(x, 0)
+        const da = tf.reshape(tf.sum(tf.mul(dy, neg), [0, 1, 2]), sa.shape);
+        return [dx, da];
+      },
+    };
+  }) as (x: tf.Tensor, a: tf.Tensor) => tf.Tensor;
+  return preluOp(x, a);
 }
 
 /** Depth-to-space in DepthToSpace 'CRD' order: channel c·s² + i·s + j -> pixel (h·s+i, w·s+j). */
