@@ -85,6 +85,16 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     expect(await b.page.getByTestId('error').count()).toBe(0);
   });
 
+  it('Upscale mode: the image is the LR input; x2/x3/x4 outputs with downloads, no metrics', async () => {
+    await b.page.getByTestId('mode-upscale').click();
+    await b.page.getByTestId('image-input').setInputFiles(generatedPng(30, 20, 'upscale'));
+    await expect.poll(() => b.page.getByTestId('time-x4').textContent(), { timeout: 60_000 }).toMatch(/\d+ ms/);
+    expect(await b.page.locator('section[aria-label="x4"]').textContent()).toContain('120×80');
+    expect(await b.page.getByTestId('psnr-sr-x2').count()).toBe(0);
+    expect(await b.page.getByTestId('download-x3').getAttribute('download')).toMatch(/-x3-bitsr\.png$/);
+    await b.page.getByTestId('mode-evaluate').click();
+  });
+
   it('no request left the origin', () => {
     expect(b.foreignRequests).toEqual([]);
   });
