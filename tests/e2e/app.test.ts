@@ -95,6 +95,20 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     await b.page.getByTestId('mode-evaluate').click();
   });
 
+  it('large images: progress bar and Cancel (results so far are kept, the app keeps working)', async () => {
+    await b.page.goto(`${b.page.url().split('?')[0]}?ep=wasm&tile=8`);
+    await b.page.getByTestId('mode-upscale').click();
+    await b.page.getByTestId('image-input').setInputFiles(generatedPng(160, 160, 'cancel'));
+    const bar = b.page.getByTestId('progress');
+    await expect.poll(async () => Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0), { timeout: 60_000 }).toBeGreaterThan(0);
+    expect(await bar.getAttribute('role')).toBe('progressbar');
+    await b.page.getByTestId('cancel').click();
+    await expect.poll(() => b.page.getByTestId('cancel').isDisabled(), { timeout: 30_000 }).toBe(true);
+    expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+    await b.page.getByTestId('image-input').setInputFiles(generatedPng(24, 16, 'after-cancel'));
+    await expect.poll(() => b.page.getByTestId('time-x4').textContent(), { timeout: 60_000 }).toMatch(/\d+ ms/);
+  });
+
   it('no request left the origin', () => {
     expect(b.foreignRequests).toEqual([]);
   });
