@@ -75,11 +75,23 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function serve(site: Site): Promise<Served> {
+/** `configFile`: another vite config (the benchmark page's bench/vite.config.ts); default the app's. */
+export async function serve(site: Pick<Site, 'dir'>, opts: { configFile?: string } = {}): Promise<Served> {
   const port = await freePort();
   const proc: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules/vite/bin/vite.js'), 'preview', '--outDir', site.dir, '--port', String(port), '--host', '127.0.0.1', '--strictPort'],
+    [
+      join(ROOT, 'node_modules/vite/bin/vite.js'),
+      'preview',
+      ...(opts.configFile ? ['--config', opts.configFile] : []),
+      '--outDir',
+      site.dir,
+      '--port',
+      String(port),
+      '--host',
+      '127.0.0.1',
+      '--strictPort',
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const url = `http://127.0.0.1:${port}/`;
@@ -114,12 +126,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launch(siteUrl: string, opts: { webgpu?: boolean } = {}): Promise<Browser> {
+export async function launch(siteUrl: string, opts: { webgpu?: boolean; extraArgs?: string[] } = {}): Promise<Browser> {
   const userDir = mkdtempSync(join(tmpdir(), 'bitsr-chromium-'));
   const context = await chromium.launchPersistentContext(userDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [...BASE_ARGS, ...(opts.webgpu ? WEBGPU_ARGS : [])],
+    args: [...BASE_ARGS, ...(opts.webgpu ? WEBGPU_ARGS : []), ...(opts.extraArgs ?? [])],
     acceptDownloads: true,
   });
   const origin = new URL(siteUrl).origin;

@@ -1,0 +1,281 @@
+/**
+ * `npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
+ *   [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
+ *
+ * One headless Chromium run (BROWSER.md flags) on the bench page (bench/, its own Vite build, so
+ * the peers never enter the app bundle): bitsr through the app's engine on wasm (threads) and
+ * WebGPU, UpscalerJS esrgan-slim / esrgan-medium on their fastest tfjs backend here (probed), and
+ * canvas drawImage 'high' as a floor. Images: Set14 HR, LR = core makeLr. Prints the JSON report.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { buildRatios, buildRow, validateReport, type BenchReport, type RowInput, type Sample } from '../../bench/rows';
+import { readImage } from '../../training/io/imageIO';
+import { CHROMIUM, hasChromium, launch, ROOT, serve } from './harness';
+import { shippedModels, writeRandomModels } from './models';
+
+interface Args {
+  json?: string;
+  images: string;
+  models?: string;
+  randomModels: boolean;
+  scales: number[];
+  limit?: number;
+  webgpuImages: number;
+  webgpu: boolean;
+  peerBudgetS: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { images: resolve(ROOT, '../shared/data/benchmark/Set14'), randomModels: false, scales: [2, 3, 4], webgpuImages: 2, webgpu: true, peerBudgetS: 90 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    if (k === '--json') a.json = v();
+    else if (k === '--images') a.images = resolve(v());
+    else if (k === '--models') a.models = resolve(v());
+    else if (k === '--random-models') a.randomModels = true;
+    else if (k === '--scales') a.scales = v().split(',').map(Number);
+    else if (k === '--limit') a.limit = Number(v());
+    else if (k === '--webgpu-images') a.webgpuImages = Number(v());
+    else if (k === '--no-webgpu') a.webgpu = false;
+    else if (k === '--peer-budget-s') a.peerBudgetS = Number(v());
+    else if (k === '--') continue;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (!a.scales.length || a.scales.some((s) => ![2, 3, 4].includes(s))) throw new Error('--scales must be a subset of 2,3,4');
+  return a;
+}
+
+function imageFiles(dir: string): string[] {
+  const d = existsSync(join(dir, 'HR')) ? join(dir, 'HR') : dir;
+  if (!existsSync(d)) throw new Error(`images dir ${d} not found (--images <dir>)`);
+  return readdirSync(d)
+    .filter((f) => /\.png$/i.test(f))
+    .sort()
+    .map((f) => join(d, f));
+}
+
+/** The models dir for this run, with only the requested scales (the worker runs every model it finds). */
+function modelsFor(a: Args): { dir: string; source: string; kind: string } {
+  let src: string | null;
+  let kind: string;
+  if (a.models) {
+    src = a.models;
+    kind = `--models ${a.models}`;
+  } else if (a.randomModels) {
+    src = join(tmpdir(), 'bitsr-bench-random-models');
+    writeRandomModels(src);
+    kind = 'random weights (tests/e2e/models.ts: 8 channels, 2 blocks), NOT trained';
+  } else {
+    src = shippedModels(ROOT);
+    if (!src) {
+      throw new Error(
+        `models/ does not hold bitsr-x2/x3/x4.onnx (trained models not shipped yet). ` +
+          `Pass --models <dir>, or --random-models to benchmark random-weight models (speed only; PSNR meaningless).`,
+      );
+    }
+    kind = 'shipped models/ (trained)';
+  }
+  const dir = join(tmpdir(), `bitsr-bench-models-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  for (const s of a.scales) {
+    const f = join(src, `bitsr-x${s}.onnx`);
+    if (!existsSync(f)) throw new Error(`${f} missing`);
+    copyFileSync(f, join(dir, `bitsr-x${s}.onnx`));
+  }
+  return { dir, source: src, kind };
+}
+
+function buildBench(modelsDir: string): string {
+  const h = createHash('sha256');
+  for (const p of ['bench/main.ts', 'bench/index.html', 'bench/vite.config.ts', 'package-lock.json', ...readdirSync(join(ROOT, 'src/engine')).map((f) => `src/engine/${f}`)]) {
+    h.update(p).update(readFileSync(join(ROOT, p)));
+  }
+  for (const f of readdirSync(modelsDir).sort()) h.update(f).update(readFileSync(join(modelsDir, f)));
+  const out = join(tmpdir(), `bitsr-bench-site-${h.digest('hex').slice(0, 16)}`);
+  if (existsSync(join(out, 'index.html'))) return out;
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(ROOT, 'bench/vite.config.ts'), '--outDir', out, '--logLevel', 'warn'], {
+    cwd: ROOT,
+    env: { ...process.env, BITSR_MODELS_DIR: modelsDir },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`bench build failed:\n${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
+function dirBytes(d: string): number {
+  return readdirSync(d).reduce((s, f) => s + statSync(join(d, f)).size, 0);
+}
+
+const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+
+async function main(): Promise<void> {
+  const a = parseArgs(process.argv.slice(2));
+  if (!hasChromium) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  const t0 = Date.now();
+  let files = imageFiles(a.images);
+  if (a.limit) files = files.slice(0, a.limit);
+  const images = files.map((f) => ({ name: basename(f), b64: readFileSync(f).toString('base64') }));
+  const sizes = new Map(files.map((f) => [basename(f), readImage(f)] as const));
+  const models = modelsFor(a);
+  say(`models: ${models.kind}; images: ${images.length} from ${a.images}; scales ${a.scales}`);
+  const site = buildBench(models.dir);
+  say(`site built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  const srv = await serve({ dir: site }, { configFile: join(ROOT, 'bench/vite.config.ts') });
+  const b = await launch(srv.url, { webgpu: true, extraArgs: ['--enable-precise-memory-info'] });
+  const inputs: RowInput[] = [];
+  const extra: Record<string, unknown> = {};
+  const bitsrBytes = (s: number) => statSync(join(models.dir, `bitsr-x${s}.onnx`)).size;
+  const page = b.page;
+  const open = async () => {
+    await page.goto(`${srv.url}index.html`);
+    await page.waitForFunction(() => (window as unknown as { __bench?: { ready: boolean } }).__bench?.ready === true, null, { timeout: 60_000 });
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const call = <T>(fn: string, arg: unknown): Promise<T> => page.evaluate(([f, x]) => (window as any).__bench[f as string](x), [fn, arg] as const) as Promise<T>;
+  type PageSample = Sample & { scale: number; overheadMs?: number };
+  try {
+    // ---- bitsr, wasm (the app's default here) ----
+    await open();
+    say('bitsr wasm …');
+    const wasm = await call<{ samples: PageSample[]; walls: unknown[]; warmupMs: number; ep: { threads: number; reason: string; placement: string } | null; errors: string[]; crossOriginIsolated: boolean; heapPeak: number | null }>('bitsr', {
+      ep: 'wasm',
+      images,
+      warmup: images[0],
+      budgetMs: 600_000,
+    });
+    if (!wasm.crossOriginIsolated) throw new Error('bench page is not crossOriginIsolated: wasm threads would be off');
+    for (const s of a.scales) {
+      inputs.push({
+        method: 'bitsr',
+        backend: 'wasm',
+        scale: s,
+        samples: wasm.samples.filter((x) => x.scale === s),
+        modelBytes: bitsrBytes(s),
+        peakJsHeapBytes: wasm.heapPeak,
+        heapScope: 'page main thread (the inference worker and the ORT wasm heap are not included)',
+        notes: [`ORT wasm EP, ${wasm.ep?.threads ?? '?'} threads, crossOriginIsolated`, `app worker path (src/engine), Evaluate mode, tile ${384}`, models.kind],
+      });
+    }
+    extra.bitsrWasm = { warmupMs: wasm.warmupMs, walls: wasm.walls, ep: wasm.ep, errors: wasm.errors, overheadMsPerScale: wasm.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, workerOtherMs: x.overheadMs })) };
+
+    // ---- bitsr, WebGPU (SwiftShader): few small images ----
+    if (a.webgpu) {
+      await open();
+      const small = [...images].sort((p, q) => sizes.get(p.name)!.width * sizes.get(p.name)!.height - sizes.get(q.name)!.width * sizes.get(q.name)!.height).slice(0, a.webgpuImages);
+      say(`bitsr webgpu on ${small.map((x) => x.name)} …`);
+      // Warm-up on a tiny crop of the smallest image is not possible without a PNG encoder here; use the smallest image itself.
+      const gpu = await call<{ samples: PageSample[]; warmupMs: number; skipped: number; ep: { ep: string; reason: string; placement: string; allNodesOnEp: boolean | null } | null; errors: string[]; heapPeak: number | null }>('bitsr', {
+        ep: 'webgpu',
+        images: small,
+        warmup: small[0],
+        budgetMs: 240_000,
+      });
+      for (const s of a.scales) {
+        inputs.push({
+          method: 'bitsr',
+          backend: gpu.ep?.ep === 'webgpu' ? 'webgpu' : `webgpu->${gpu.ep?.ep}`,
+          scale: s,
+          samples: gpu.samples.filter((x) => x.scale === s),
+          modelBytes: bitsrBytes(s),
+          peakJsHeapBytes: gpu.heapPeak,
+          heapScope: 'page main thread (worker excluded)',
+          notes: [`WebGPU on SwiftShader (software): limited to the ${a.webgpuImages} smallest images; images: ${gpu.samples.filter((x) => x.scale === s).length}`, `placement: ${gpu.ep?.placement ?? '?'}`, `warm-up (session + shaders, 1 image) ${Math.round(gpu.warmupMs)} ms`],
+        });
+      }
+      extra.bitsrWebgpu = { warmupMs: gpu.warmupMs, ep: gpu.ep, errors: gpu.errors, skipped: gpu.skipped };
+    }
+
+    // ---- peers: probe the tfjs backend on one image, then run everything on the faster ----
+    const probeImg = [...images].sort((p, q) => sizes.get(p.name)!.width * sizes.get(p.name)!.height - sizes.get(q.name)!.width * sizes.get(q.name)!.height)[0];
+    const probe: Record<string, number | string> = {};
+    for (const be of ['wasm', 'webgl', 'cpu']) {
+      await open();
+      say(`probe tfjs ${be} (esrgan-slim x2, ${probeImg.name}) …`);
+      try {
+        const r = await Promise.race([
+          call<{ samples: PageSample[]; backend: string; warmupMs: number | null }>('peer', { model: 'esrgan-slim', backend: be, scale: 2, images: [probeImg], budgetMs: 1 }),
+          new Promise<never>((_, rej) => setTimeout(() => rej(new Error('probe timeout 120 s')), 120_000)),
+        ]);
+        probe[be] = r.samples[0]?.ms ?? NaN;
+      } catch (e) {
+        probe[be] = `failed: ${String((e as Error).message).split('\n')[0]}`;
+      }
+      say(`  ${be}: ${probe[be]}`);
+    }
+    const peerBackend = Object.entries(probe)
+      .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
+      .sort((p, q) => (p[1] as number) - (q[1] as number))[0]?.[0];
+    if (!peerBackend) throw new Error(`no tfjs backend worked: ${JSON.stringify(probe)}`);
+    extra.peerBackendProbe = { model: 'esrgan-slim', scale: 2, image: probeImg.name, ms: probe, chosen: peerBackend };
+    for (const model of ['esrgan-slim', 'esrgan-medium']) {
+      for (const s of a.scales) {
+        await open();
+        say(`${model} x${s} on tfjs ${peerBackend} …`);
+        const r = await call<{ samples: PageSample[]; warmupMs: number | null; skipped: number; backend: string; heapPeak: number | null }>('peer', { model, backend: peerBackend, scale: s, images, budgetMs: a.peerBudgetS * 1000 });
+        const d = join(ROOT, 'node_modules/@upscalerjs', model, 'models', `x${s}`);
+        inputs.push({
+          method: `upscalerjs-${model}`,
+          backend: `tfjs-${r.backend}`,
+          scale: s,
+          samples: r.samples,
+          modelBytes: dirBytes(d),
+          peakJsHeapBytes: r.heapPeak,
+          heapScope: 'page main thread (tfjs runs here)',
+          notes: [`fastest tfjs backend here (probe ${JSON.stringify(probe)})`, ...(r.skipped ? [`time budget ${a.peerBudgetS} s: ${r.skipped} of ${images.length} images not run; images: ${r.samples.length}`] : [])],
+        });
+      }
+    }
+
+    // ---- canvas floor ----
+    await open();
+    for (const s of a.scales) {
+      const r = await call<{ samples: PageSample[]; heapPeak: number | null }>('canvas', { scale: s, images });
+      inputs.push({ method: 'canvas-drawImage-high', backend: 'canvas2d', scale: s, samples: r.samples, modelBytes: 0, peakJsHeapBytes: r.heapPeak, heapScope: 'page main thread', notes: ["imageSmoothingQuality 'high'"] });
+    }
+    // ---- where the app's per-image time goes besides inference (same core code, main thread) ----
+    extra.coreOverheadsMs = await call('overheads', { images: images.slice(0, 3), scale: a.scales[0] });
+
+    const browserVersion = b.context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent));
+    const report: BenchReport = {
+      schema: 'bitsr-bench-infer/1',
+      date: new Date().toISOString(),
+      machine: { cpu: cpus()[0]?.model, cores: cpus().length, browser: browserVersion, gpu: 'none (WebGPU/WebGL on SwiftShader, software)' },
+      config: { images: a.images, imageCount: images.length, scales: a.scales, models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
+      rows: inputs.map(buildRow),
+      ratios: buildRatios(inputs),
+      ...extra,
+      totalSeconds: Math.round((Date.now() - t0) / 1000),
+    };
+    const methods: Array<[string, string | null]> = [
+      ['bitsr', 'wasm'],
+      ['upscalerjs-esrgan-slim', null],
+      ['upscalerjs-esrgan-medium', null],
+      ['canvas-drawImage-high', null],
+    ];
+    if (a.webgpu) methods.push(['bitsr', null]);
+    validateReport(report, { scales: a.scales, methods });
+    const text = JSON.stringify(report, null, 1);
+    if (a.json) writeFileSync(a.json, text + '\n');
+    process.stdout.write(text + '\n');
+  } catch (e) {
+    say(`page console (last 30):\n${b.console.slice(-30).join('\n')}`);
+    throw e;
+  } finally {
+    await b.close();
+    await srv.stop();
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench:infer failed: ${(e as Error).stack ?? e}\n`);
+  process.exit(1);
+});
