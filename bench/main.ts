@@ -45,6 +45,7 @@ const PEERS: Record<string, Record<number, unknown>> = {
 const blobOf = (im: ImageIn) => new Blob([Uint8Array.from(atob(im.b64), (c) => c.charCodeAt(0))], { type: 'image/png' });
 const log = (s: string) => {
   document.getElementById('log')!.textContent += `\n${s}`;
+  console.log(`[bench] ${s}`);
 };
 
 // ---- heap sampling (main thread) ---------------------------------------------------------------
@@ -119,7 +120,10 @@ async function useBackend(backend: string): Promise<string> {
   if (tfBackendSet !== backend) {
     if (backend === 'wasm') {
       setWasmPaths(new URL('tfjs/', location.href).href);
-      setThreadsCount(Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)));
+      // The threaded build's pthread workers fail once bundled (blob worker: "ReferenceError: e is
+      // not defined"), so tfjs wasm runs single-threaded SIMD here (bitsr's ORT uses 2 threads).
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      setThreadsCount(1);
     }
     if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} unavailable`);
     await tf.ready();
