@@ -149,7 +149,7 @@ async function peer(opts: { model: string; backend: string; scale: number; image
     }
     const input = tf.tensor3d(rgb, [lr.height, lr.width, 3], 'int32');
     const t0 = performance.now();
-    const out = (await upscaler.execute(input, { output: 'tensor' })) as unknown as tf.Tensor3D;
+    const out = (await upscaler.execute(input as never, { output: 'tensor' })) as unknown as tf.Tensor3D;
     const data = await out.data();
     const ms = performance.now() - t0;
     sampleHeap();
