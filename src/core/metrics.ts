@@ -4,15 +4,14 @@
  * removed from every border; SSIM per Wang et al. 2004 (Gaussian 11×11, σ = 1.5,
  * K1 = 0.01, K2 = 0.03, data range 255, 'valid' filtering, mean of the SSIM map).
  */
-import { metricLuma } from './color';
-import { quantize8, type RgbImage } from './image';
+import { type RgbImage } from './image';
 
 export interface Metrics {
   psnr: number;
   ssim: number;
 }
 
-/** Y planes of both images after 8-bit quantization and border shaving. */
+/** Y planes of both images after 8-bit quantization and border shaving (one fused pass, see color.ts). */
 export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Float64Array; b: Float64Array; w: number; h: number } {
   if (sr.width !== hr.width || sr.height !== hr.height) {
     throw new Error(`size mismatch: SR ${sr.width}x${sr.height} vs HR ${hr.width}x${hr.height}`);
@@ -22,18 +21,26 @@ export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Float
   if (w <= 0 || h <= 0) throw new Error(`image ${sr.width}x${sr.height} too small to shave ${shave} pixels`);
   // Ground truth decides gray vs colour: a model's RGB output of a gray image is scored as gray.
   const gray = !!hr.grayscale;
-  const ya = metricLuma({ ...quantize8(sr), grayscale: gray });
-  const yb = metricLuma({ ...quantize8(hr), grayscale: gray });
   const a = new Float64Array(w * h);
   const b = new Float64Array(w * h);
+  lumaInto(sr, shave, w, h, gray, a);
+  lumaInto(hr, shave, w, h, gray, b);
+  return { a, b, w, h };
+}
+
+/** metricLuma(quantize8(img)) restricted to the shaved window, without full-size temporaries. */
+function lumaInto(img: RgbImage, shave: number, w: number, h: number, gray: boolean, out: Float64Array): void {
+  const W = img.width;
+  const n = W * img.height;
+  const d = img.data;
+  const q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const s = (y + shave) * sr.width + x + shave;
-      a[y * w + x] = ya[s];
-      b[y * w + x] = yb[s];
+      const i = (y + shave) * W + x + shave;
+      const Y = 16 + 65.481 * q(d[i]) + 128.553 * q(d[n + i]) + 24.966 * q(d[2 * n + i]);
+      out[y * w + x] = Math.round(gray ? ((Y - 16) * 255) / 219 : Y);
     }
   }
-  return { a, b, w, h };
 }
 
 /** PSNR in dB on 0..255 data; identical inputs give +Infinity. */
@@ -59,59 +66,56 @@ function gaussianWindow(size = 11, sigma = 1.5): Float64Array {
   return g;
 }
 
-/** Separable 'valid' filtering of a w×h plane with a 1-D kernel applied on both axes. */
-function filterValid(src: Float64Array, w: number, h: number, k: Float64Array): Float64Array {
-  const n = k.length;
-  const ow = w - n + 1;
-  const oh = h - n + 1;
-  const tmp = new Float64Array(ow * h);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      for (let t = 0; t < n; t++) acc += k[t] * src[y * w + x + t];
-      tmp[y * ow + x] = acc;
-    }
-  }
-  const out = new Float64Array(ow * oh);
-  for (let y = 0; y < oh; y++) {
-    for (let x = 0; x < ow; x++) {
-      let acc = 0;
-      for (let t = 0; t < n; t++) acc += k[t] * tmp[(y + t) * ow + x];
-      out[y * ow + x] = acc;
-    }
-  }
-  return out;
-}
-
 export function ssimPlanes(a: Float64Array, b: Float64Array, w: number, h: number): number {
   const win = gaussianWindow();
-  if (w < win.length || h < win.length) throw new Error(`image ${w}x${h} smaller than the 11x11 SSIM window`);
+  const n = win.length;
+  if (w < n || h < n) throw new Error(`image ${w}x${h} smaller than the 11x11 SSIM window`);
   const C1 = (0.01 * 255) ** 2;
   const C2 = (0.03 * 255) ** 2;
-  const n = a.length;
-  const aa = new Float64Array(n);
-  const bb = new Float64Array(n);
-  const ab = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    aa[i] = a[i] * a[i];
-    bb[i] = b[i] * b[i];
-    ab[i] = a[i] * b[i];
+  const ow = w - n + 1;
+  const oh = h - n + 1;
+  // Separable 'valid' Gaussian filtering of a, b, a², b², ab in one horizontal pass (all five
+  // moments at once, reading each pixel once), then one vertical pass per output pixel.
+  const hs = [0, 1, 2, 3, 4].map(() => new Float64Array(ow * h));
+  const [h1, h2, h11, h22, h12] = hs;
+  for (let y = 0; y < h; y++) {
+    const r = y * w;
+    for (let x = 0; x < ow; x++) {
+      let s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
+      for (let t = 0; t < n; t++) {
+        const k = win[t];
+        const va = a[r + x + t];
+        const vb = b[r + x + t];
+        s1 += k * va;
+        s2 += k * vb;
+        s11 += k * va * va;
+        s22 += k * vb * vb;
+        s12 += k * va * vb;
+      }
+      const o = y * ow + x;
+      h1[o] = s1; h2[o] = s2; h11[o] = s11; h22[o] = s22; h12[o] = s12;
+    }
   }
-  const mu1 = filterValid(a, w, h, win);
-  const mu2 = filterValid(b, w, h, win);
-  const s11 = filterValid(aa, w, h, win);
-  const s22 = filterValid(bb, w, h, win);
-  const s12 = filterValid(ab, w, h, win);
   let sum = 0;
-  for (let i = 0; i < mu1.length; i++) {
-    const m1 = mu1[i];
-    const m2 = mu2[i];
-    const v1 = s11[i] - m1 * m1;
-    const v2 = s22[i] - m2 * m2;
-    const cv = s12[i] - m1 * m2;
-    sum += ((2 * m1 * m2 + C1) * (2 * cv + C2)) / ((m1 * m1 + m2 * m2 + C1) * (v1 + v2 + C2));
+  for (let y = 0; y < oh; y++) {
+    for (let x = 0; x < ow; x++) {
+      let m1 = 0, m2 = 0, e11 = 0, e22 = 0, e12 = 0;
+      for (let t = 0; t < n; t++) {
+        const k = win[t];
+        const o = (y + t) * ow + x;
+        m1 += k * h1[o];
+        m2 += k * h2[o];
+        e11 += k * h11[o];
+        e22 += k * h22[o];
+        e12 += k * h12[o];
+      }
+      const v1 = e11 - m1 * m1;
+      const v2 = e22 - m2 * m2;
+      const cv = e12 - m1 * m2;
+      sum += ((2 * m1 * m2 + C1) * (2 * cv + C2)) / ((m1 * m1 + m2 * m2 + C1) * (v1 + v2 + C2));
+    }
   }
-  return sum / mu1.length;
+  return sum / (ow * oh);
 }
 
 /** PSNR and SSIM of `sr` against ground truth `hr`, with `shave` = the scale. */
