@@ -76,6 +76,18 @@ describe('training', () => {
     expect(existsSync(`${path}.tmp-${process.pid}`)).toBe(false);
   });
 
+  it('--init-from copies matching weights (x4 from an x2 trunk) and leaves the new tail fresh', async () => {
+    const a = mkdtempSync(join(tmpdir(), 'bitsr-x2-'));
+    const src = await train({ config: tinyTrain({ steps: 2 }), data: [data], out: a, workers: 1, quiet: true, cacheDir: join(a, 'cache') });
+    const b = mkdtempSync(join(tmpdir(), 'bitsr-x4-'));
+    const x4 = parseTrainConfig({ net: { ...tinyNet, scale: 4 }, patch: 8, batch: 4, steps: 2, valEvery: 1000, ckptEvery: 1000, seed: 7 });
+    const r = await train({ config: x4, data: [data], out: b, workers: 1, quiet: true, stopAfter: 0, initFrom: a, cacheDir: join(b, 'cache') });
+    expect(Array.from(r.params['b1.c.w'])).toEqual(Array.from(src.params['b1.c.w']));
+    expect(Array.from(r.params['head.w'])).toEqual(Array.from(src.params['head.w']));
+    expect(r.params['tail.w'].length).not.toBe(src.params['tail.w'].length);
+    expect(loadCheckpoint(b).info.initFrom).toBe(a);
+  });
+
   it('names a missing data dir and a corrupt checkpoint', async () => {
     await expect(train({ config: tinyTrain(), data: ['/nonexistent/dir'], out: mkdtempSync(join(tmpdir(), 'x-')), quiet: true })).rejects.toThrow(/set directory not found/);
     const bad = join(mkdtempSync(join(tmpdir(), 'bad-')), 'checkpoint.json');

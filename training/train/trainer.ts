@@ -28,6 +28,8 @@ export interface TrainOptions {
   workers?: number;
   /** Override config.steps (total steps of the run). */
   steps?: number;
+  /** Start from another run's weights where names and shapes match (e.g. x3/x4 from the x2 trunk). */
+  initFrom?: string;
   /** Stop after this many steps in this invocation (tests: simulate a kill). */
   stopAfter?: number;
   quiet?: boolean;
@@ -109,6 +111,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const paramsSab = new SharedArrayBuffer(total * 4);
   const theta = new Float32Array(paramsSab);
   const init = resumed?.params ?? initParams(graph, cfg.seed);
+  const transferred: string[] = [];
+  if (!resumed && opts.initFrom) {
+    const src = loadCheckpoint(opts.initFrom).params;
+    for (const s of layout) {
+      if (src[s.name]?.length === s.size) {
+        init[s.name] = src[s.name];
+        transferred.push(s.name);
+      }
+    }
+    if (transferred.length === 0) throw new Error(`--init-from ${opts.initFrom}: no parameter matches this network`);
+  }
   for (const s of layout) theta.set(init[s.name], s.offset);
   const m = new Float32Array(total);
   const v = new Float32Array(total);
@@ -126,6 +139,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     data: opts.data.map((d) => resolve(d)),
     images: ds.names.length,
     val: opts.val ? resolve(opts.val) : null,
+    ...(transferred.length ? { initFrom: resolve(opts.initFrom!), transferred: transferred.length } : {}),
     workers: W,
     wallSeconds: 0,
     cpuSeconds: 0,
