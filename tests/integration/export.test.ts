@@ -19,7 +19,8 @@ import { importOnnx } from '../../src/model/onnxImport';
 import { formatModelInfo, onnxModelInfo } from '../../src/model/onnxInfo';
 import { decodeModel } from '../../src/model/onnxProto';
 import { saveCheckpoint } from '../../training/engine/checkpoint';
-import { initParams, initTf, runNetwork } from '../../training/engine/forward';
+import { forward, imageToTensor, initParams, initTf, runNetwork, toTensors } from '../../training/engine/forward';
+import { tf } from '../../training/engine/tf';
 import { loadOnnxSr } from '../../training/eval/onnxModel';
 import { mulberry, randomImage } from '../helpers/synthetic';
 
@@ -55,6 +56,19 @@ async function maxParityError(g: NetGraph, params: Record<string, Float32Array>,
 }
 
 /** Each packed tensor unpacks to exactly sign(latent) in OIHW order (sign(0) = +1). */
+/**
+ * Smallest |x| at any sign() input of the tfjs forward. Two runtimes sum a conv in different
+ * orders (differences ~1e-7), so where a trained net puts a pre-sign value within that of 0 the
+ * sign may flip and the flip propagates: parity to 1e-4 is only defined with a margin.
+ */
+function signMargin(g: NetGraph, params: Record<string, Float32Array>, stats: typeof STATS, img: RgbImage): number {
+  const ins = g.ops.flatMap((o) => (o.op === 'binact' ? [o.in] : []));
+  return tf.tidy(() => {
+    const r = forward(g, toTensors(g, params), stats, imageToTensor(img), { keep: ins });
+    return Math.min(...ins.map((k) => tf.min(tf.abs(r.kept[k])).dataSync()[0]));
+  });
+}
+
 function expectBitExact(g: NetGraph, params: Record<string, Float32Array>, bytes: Uint8Array): number {
   const inits = new Map(decodeModel(bytes).graph.initializers.map((t) => [t.name, t]));
   let tensors = 0;
@@ -103,13 +117,22 @@ describe('parity: tfjs forward vs onnxruntime on the exported file', () => {
     expect(expectBitExact(g, params, bytes)).toBe(binaryConvs);
   });
 
-  it('every model under models/ (parity, bit-exact round trip)', async () => {
+  it('every model under models/ (parity with a sign margin, bit-exact round trip)', async () => {
     const files = existsSync('models') ? readdirSync('models').filter((f) => f.endsWith('.onnx')) : [];
     if (files.length === 0) console.log('no models/*.onnx yet: parity covered by the random networks above only');
     for (const f of files) {
       const bytes = new Uint8Array(readFileSync(join('models', f)));
       const m = importOnnx(bytes);
-      expect(await maxParityError(m.graph, m.params, m.stats, bytes, randomImage(37, 53, 3)), f).toBeLessThanOrEqual(1e-4);
+      // Random inputs (odd sizes) whose pre-sign values all stay >= 1e-6 from 0 (see signMargin);
+      // runtime differences before a sign are ~1e-7.
+      let tested = 0;
+      for (let seed = 3; seed < 43 && tested < 2; seed++) {
+        const img = seed % 2 ? randomImage(37, 53, seed) : randomImage(19, 13, seed);
+        if (signMargin(m.graph, m.params, m.stats, img) < 1e-6) continue;
+        expect(await maxParityError(m.graph, m.params, m.stats, bytes, img), `${f} seed ${seed}`).toBeLessThanOrEqual(1e-4);
+        tested++;
+      }
+      expect(tested, `${f}: inputs with a sign margin found`).toBe(2);
       expectBitExact(m.graph, m.params, bytes);
     }
   });
