@@ -135,16 +135,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const rngState = { s: resumed ? resumed.rng[0] : (cfg.seed * 2654435761) >>> 0 };
   const rnd = mulberry32(rngState);
   let step = resumed?.step ?? 0;
+  // Provenance accumulates across resumes (history, time); the current invocation's facts win.
   const info: Record<string, unknown> = {
-    data: opts.data.map((d) => resolve(d)),
-    images: ds.names.length,
-    val: opts.val ? resolve(opts.val) : null,
-    ...(transferred.length ? { initFrom: resolve(opts.initFrom!), transferred: transferred.length } : {}),
-    workers: W,
     wallSeconds: 0,
     cpuSeconds: 0,
     history: [] as TrainResult['history'],
     ...(resumed?.info ?? {}),
+    data: opts.data.map((d) => resolve(d)),
+    images: ds.names.length,
+    val: opts.val ? resolve(opts.val) : null,
+    workers: W,
+    ...(transferred.length ? { initFrom: resolve(opts.initFrom!), transferred: transferred.length } : {}),
   };
   const history = info.history as TrainResult['history'];
   let best = history.length ? Math.max(...history.map((h) => h.psnr)) : -Infinity;
