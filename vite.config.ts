@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { readOnnxMetadata } from './src/model/onnxMetadata';
+import { modelManifest as manifestOf } from './build/modelManifest';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -17,6 +17,7 @@ const isolation = {
 
 /** Where the shipped .onnx files are read from; tests point it at a temp dir of random models. */
 const modelsDir = resolve(root, process.env.BITSR_MODELS_DIR ?? 'models');
+const modelManifest = () => manifestOf(modelsDir);
 
 /**
  * The ORT files the native WebGPU build loads (BROWSER.md): served at /ort/ and set as
@@ -24,27 +25,6 @@ const modelsDir = resolve(root, process.env.BITSR_MODELS_DIR ?? 'models');
  */
 const ortDist = resolve(root, 'node_modules/onnxruntime-web/dist');
 const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
-
-/** models/index.json: the files present plus their metadata, so the app discovers what exists. */
-function modelManifest(): { models: Array<{ file: string; scale: number; bytes: number; metadata: Record<string, string> }> } {
-  const models = [];
-  if (existsSync(modelsDir)) {
-    for (const f of readdirSync(modelsDir).sort()) {
-      if (!f.endsWith('.onnx')) continue;
-      const bytes = readFileSync(join(modelsDir, f));
-      let metadata: Record<string, string> = {};
-      try {
-        metadata = readOnnxMetadata(bytes);
-      } catch {
-        // A broken file is still listed: the app reports it when it fails to load.
-      }
-      const scale = Number(metadata.scale ?? /x(\d)/.exec(f)?.[1] ?? NaN);
-      // Keep the model card small: per-image eval rows and the full config are not needed by the UI.
-      models.push({ file: f, scale, bytes: bytes.length, metadata });
-    }
-  }
-  return { models };
-}
 
 function send(res: ServerResponse, body: Buffer | string, type: string): void {
   res.setHeader('Content-Type', type);

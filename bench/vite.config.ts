@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
-import { readOnnxMetadata } from '../src/model/onnxMetadata';
+import { modelManifest } from '../build/modelManifest';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(benchDir, '..');
@@ -37,21 +37,7 @@ function assets(): Map<string, string> {
 }
 
 function manifest(): string {
-  const models = [];
-  if (existsSync(modelsDir)) {
-    for (const f of readdirSync(modelsDir).sort()) {
-      if (!f.endsWith('.onnx')) continue;
-      const bytes = readFileSync(join(modelsDir, f));
-      let metadata: Record<string, string> = {};
-      try {
-        metadata = readOnnxMetadata(bytes);
-      } catch {
-        /* listed anyway */
-      }
-      models.push({ file: f, scale: Number(metadata.scale ?? /x(\d)/.exec(f)?.[1] ?? NaN), bytes: bytes.length, metadata });
-    }
-  }
-  return JSON.stringify({ models });
+  return JSON.stringify(modelManifest(modelsDir));
 }
 
 function typeOf(f: string): string {
