@@ -168,20 +168,27 @@ export function encodeModel(m: ModelProto): Uint8Array {
 type Field = { field: number; wire: number; v: bigint | Uint8Array | number };
 
 /** Splits one message into its fields; throws on truncation or invalid wire types. */
+/** One varint at b[p]: its value and the position after it. */
+function readVarint(b: Uint8Array, p: number): [bigint, number] {
+  let v = 0n;
+  let shift = 0n;
+  for (;;) {
+    if (p >= b.length) throw new Error('truncated protobuf');
+    const x = b[p++];
+    v |= BigInt(x & 0x7f) << shift;
+    if (x < 0x80) return [v, p];
+    shift += 7n;
+    if (shift > 70n) throw new Error('corrupt protobuf (varint too long)');
+  }
+}
+
 function fields(b: Uint8Array): Field[] {
   const out: Field[] = [];
   let p = 0;
   const varint = (): bigint => {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (p >= b.length) throw new Error('truncated protobuf');
-      const x = b[p++];
-      v |= BigInt(x & 0x7f) << shift;
-      if (x < 0x80) return v;
-      shift += 7n;
-      if (shift > 70n) throw new Error('corrupt protobuf (varint too long)');
-    }
+    const [v, next] = readVarint(b, p);
+    p = next;
+    return v;
   };
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   while (p < b.length) {
@@ -217,29 +224,17 @@ function ints(fs: Field[], field: number): number[] {
   for (const f of fs) {
     if (f.field !== field) continue;
     if (f.wire === 0) out.push(int(f));
-    else for (const g of fields(packedAsVarints(f.v as Uint8Array))) out.push(int(g));
+    else {
+      const u = f.v as Uint8Array;
+      for (let p = 0; p < u.length; ) {
+        const [v, next] = readVarint(u, p);
+        out.push(Number(BigInt.asIntN(64, v)));
+        p = next;
+      }
+    }
   }
   return out;
 }
-/** Re-tags a packed varint run as field-1 varints so `fields` can split it. */
-function packedAsVarints(b: Uint8Array): Uint8Array {
-  const w = new Writer();
-  let p = 0;
-  while (p < b.length) {
-    let v = 0n;
-    let shift = 0n;
-    for (;;) {
-      if (p >= b.length) throw new Error('truncated protobuf');
-      const x = b[p++];
-      v |= BigInt(x & 0x7f) << shift;
-      shift += 7n;
-      if (x < 0x80) break;
-    }
-    w.int(1, v);
-  }
-  return w.finish();
-}
-
 /** Repeated floats, one per field or packed. */
 function floats(fs: Field[], field: number): number[] {
   const out: number[] = [];
