@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, chromiumSkipReason, dropFile, hasChromium, launch, readMetrics, serve, type Browser, type Served, type Site } from './harness';
+import { chromiumSkipReason, closeApp, openApp, dropFile, hasChromium, readMetrics, type Browser, type Served, type Site } from './harness';
 import { babyPng, generatedPng } from './images';
 import { referenceMetrics } from './reference';
 
@@ -13,15 +13,10 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
   let srv: Served;
   let b: Browser;
   beforeAll(async () => {
-    site = buildSite();
-    srv = await serve(site);
-    b = await launch(srv.url);
+    ({ site, srv, b } = await openApp());
     await b.page.goto(`${srv.url}?ep=wasm`);
   });
-  afterAll(async () => {
-    await b?.close();
-    await srv?.stop();
-  });
+  afterAll(() => closeApp(b, srv));
 
   it('?ep=wasm: badge says wasm and why', async () => {
     const badge = b.page.getByTestId('ep-badge');
@@ -120,14 +115,9 @@ describe.skipIf(!hasChromium)('offline (PWA) and tiled inference', () => {
   let srv: Served;
   let b: Browser;
   beforeAll(async () => {
-    site = buildSite();
-    srv = await serve(site);
-    b = await launch(srv.url);
+    ({ site, srv, b } = await openApp());
   });
-  afterAll(async () => {
-    await b?.close();
-    await srv?.stop();
-  });
+  afterAll(() => closeApp(b, srv));
 
   it('after the first visit, an offline reload runs an image (tiled: 16 px tiles) with the Node numbers', async () => {
     const url = `${srv.url}?tile=16`;

@@ -185,3 +185,16 @@ export async function readMetrics(page: Page, timeout = 120_000): Promise<Record
   }
   return out;
 }
+
+/** The fixture every browser suite starts with: build the site, serve it, launch Chromium. */
+export async function openApp(opts: { webgpu?: boolean } = {}): Promise<{ site: Site; srv: Served; b: Browser }> {
+  const site = buildSite();
+  const srv = await serve(site);
+  const b = await launch(srv.url, opts);
+  return { site, srv, b };
+}
+
+export async function closeApp(b: Browser | undefined, srv: Served | undefined): Promise<void> {
+  await b?.close();
+  await srv?.stop();
+}

@@ -4,7 +4,7 @@
  * Small image only: SwiftShader is ~50x slower than wasm.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSite, chromiumSkipReason, hasChromium, launch, readMetrics, serve, type Browser, type Served, type Site } from './harness';
+import { chromiumSkipReason, closeApp, openApp, hasChromium, readMetrics, type Browser, type Served, type Site } from './harness';
 import { generatedPng } from './images';
 import { referenceMetrics } from './reference';
 
@@ -13,14 +13,9 @@ describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {
   let srv: Served;
   let b: Browser;
   beforeAll(async () => {
-    site = buildSite();
-    srv = await serve(site);
-    b = await launch(srv.url, { webgpu: true });
+    ({ site, srv, b } = await openApp({ webgpu: true }));
   });
-  afterAll(async () => {
-    await b?.close();
-    await srv?.stop();
-  });
+  afterAll(() => closeApp(b, srv));
 
   it('default: a fallback adapter is not used; the badge says wasm and why', async () => {
     await b.page.goto(srv.url);
