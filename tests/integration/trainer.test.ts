@@ -8,7 +8,7 @@ import { buildGraph } from '../../src/model/graph';
 import { loadCheckpoint, saveCheckpoint } from '../../training/engine/checkpoint';
 import { forward, initParams, initTf, toTensors } from '../../training/engine/forward';
 import { tf } from '../../training/engine/tf';
-import { parseTrainConfig } from '../../training/train/config';
+import { learningRate, parseOverride, parseTrainConfig } from '../../training/train/config';
 import { train } from '../../training/train/trainer';
 import { makeTrainDir } from '../helpers/trainData';
 import { mulberry } from '../helpers/synthetic';
@@ -86,6 +86,26 @@ describe('training', () => {
     expect(Array.from(r.params['head.w'])).toEqual(Array.from(src.params['head.w']));
     expect(r.params['tail.w'].length).not.toBe(src.params['tail.w'].length);
     expect(loadCheckpoint(b).info.initFrom).toBe(a);
+  });
+
+  it('a warm restart re-runs the cosine from scheduleStart; --override applies to a resumed run', async () => {
+    const c = tinyTrain({ steps: 300, lr: 1e-3, scheduleStart: 100 });
+    expect(learningRate(c, 50)).toBeCloseTo(1e-3, 12); // before the restart: held at the peak
+    expect(learningRate(c, 100)).toBeCloseTo(1e-3, 12);
+    expect(learningRate(c, 200)).toBeCloseTo(5e-4, 12);
+    expect(learningRate(c, 300)).toBeCloseTo(0, 12);
+    expect(learningRate(tinyTrain({ steps: 200 }), 100)).toBeCloseTo(5e-4, 12); // default: one cosine from 0
+    expect(() => parseOverride('{"net":{}}')).toThrow(/cannot change the network/);
+    expect(() => parseOverride('{"lrr":1}')).toThrow(/unknown training field "lrr"/);
+    expect(() => parseOverride('{lr')).toThrow(/not valid JSON/);
+    const dir = mkdtempSync(join(tmpdir(), 'bitsr-restart-'));
+    await train({ config: tinyTrain(), data: [data], out: dir, workers: 1, quiet: true, stopAfter: 3, cacheDir: join(dir, 'cache') });
+    const r = await train({ config: tinyTrain(), data: [data], out: dir, workers: 1, quiet: true, resume: true, steps: 8, override: parseOverride('{"lr":2e-3,"scheduleStart":3}'), cacheDir: join(dir, 'cache') });
+    expect(r.step).toBe(8);
+    const steps = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((e) => e.event === 'step');
+    const lr4 = steps.find((e) => e.step === 4).lr; // logged after the update of step index 3 (t = 0)
+    expect(lr4).toBeCloseTo(2e-3, 12);
+    expect(loadCheckpoint(dir).train).toMatchObject({ lr: 2e-3, scheduleStart: 3, steps: 8 });
   });
 
   it('names a missing data dir and a corrupt checkpoint', async () => {

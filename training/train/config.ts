@@ -29,6 +29,8 @@ export interface TrainConfig {
   stepEvery: number;
   stepGamma: number;
   warmupSteps: number;
+  /** The schedule (warmup, cosine/step) starts here: > 0 is a warm restart of a resumed run. */
+  scheduleStart: number;
   valEvery: number;
   ckptEvery: number;
   logEvery: number;
@@ -51,6 +53,7 @@ export const DEFAULT_TRAIN: Omit<TrainConfig, 'net'> = {
   stepEvery: 10000,
   stepGamma: 0.5,
   warmupSteps: 0,
+  scheduleStart: 0,
   valEvery: 500,
   ckptEvery: 500,
   logEvery: 20,
@@ -86,7 +89,25 @@ export function readTrainConfig(path: string): TrainConfig {
 
 /** Learning rate at `step` (0-based). */
 export function learningRate(c: TrainConfig, step: number): number {
-  const warm = c.warmupSteps > 0 ? Math.min(1, (step + 1) / c.warmupSteps) : 1;
-  if (c.schedule === 'step') return c.lr * warm * Math.pow(c.stepGamma, Math.floor(step / c.stepEvery));
-  return c.lr * warm * 0.5 * (1 + Math.cos((Math.PI * Math.min(step, c.steps)) / c.steps));
+  // A warm restart (SGDR) runs the whole schedule again from `scheduleStart` to `steps`.
+  const t = Math.max(0, step - c.scheduleStart);
+  const span = Math.max(1, c.steps - c.scheduleStart);
+  const warm = c.warmupSteps > 0 ? Math.min(1, (t + 1) / c.warmupSteps) : 1;
+  if (c.schedule === 'step') return c.lr * warm * Math.pow(c.stepGamma, Math.floor(t / c.stepEvery));
+  return c.lr * warm * 0.5 * (1 + Math.cos((Math.PI * Math.min(t, span)) / span));
+}
+
+/** A --override value: a JSON object of recipe fields (not `net`). */
+export function parseOverride(json: string): Partial<Omit<TrainConfig, 'net'>> {
+  let o: unknown;
+  try {
+    o = JSON.parse(json);
+  } catch (e) {
+    throw new Error(`--override is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('--override must be a JSON object');
+  if ('net' in o) throw new Error('--override cannot change the network (net); use another --config');
+  const known = new Set(Object.keys(DEFAULT_TRAIN).concat(['distill', 'injectNanAtSteps']));
+  for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`--override: unknown training field "${k}"`);
+  return o as Partial<Omit<TrainConfig, 'net'>>;
 }

@@ -15,7 +15,7 @@ import { initParams, mulberry32 } from '../engine/forward';
 import { listImageSet } from '../eval/datasets';
 import { makeLr } from '../eval/evaluate';
 import { readImage } from '../io/imageIO';
-import { learningRate, type TrainConfig } from './config';
+import { DEFAULT_TRAIN, learningRate, parseTrainConfig, type TrainConfig } from './config';
 import { datasetStats, loadDataset, samplePatches } from './data';
 import type { FromWorker, ParamSlot, ToWorker, WorkerInit } from './protocol';
 
@@ -25,6 +25,8 @@ export interface TrainOptions {
   val?: string;
   out: string;
   resume?: boolean;
+  /** Recipe fields merged over the config (and over a resumed checkpoint's config). */
+  override?: Partial<Omit<TrainConfig, 'net'>>;
   workers?: number;
   /** Override config.steps (total steps of the run). */
   steps?: number;
@@ -88,8 +90,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let resumed: Checkpoint | undefined;
   if (opts.resume && existsSync(ckPath)) {
     resumed = loadCheckpoint(ckPath);
-    cfg = { ...(resumed.train as unknown as TrainConfig), net: resumed.net };
+    cfg = { ...DEFAULT_TRAIN, ...(resumed.train as unknown as TrainConfig), net: resumed.net };
   }
+  if (opts.override) cfg = parseTrainConfig({ ...cfg, ...opts.override, net: cfg.net });
   if (opts.steps) cfg = { ...cfg, steps: opts.steps };
   const W = opts.workers ?? 1;
   if (cfg.batch % W !== 0) throw new Error(`batch ${cfg.batch} must be divisible by --workers ${W}`);

@@ -1,0 +1,33 @@
+import { buildGraph } from '../src/model/graph';
+import { forward, initParams, initTf, toTensors, type Params } from './engine/forward';
+import { tf } from './engine/tf';
+import { readTrainConfig } from './train/config';
+await initTf('wasm');
+const cfg = readTrainConfig(process.argv[2] ?? 'training/configs/x4-basic-c32b8.json');
+const patch = Number(process.argv[3] ?? cfg.patch), n = Number(process.argv[4] ?? cfg.batch);
+const graph = buildGraph(cfg.net);
+const arr = initParams(graph, 1);
+const vars: Record<string, tf.Variable> = {};
+for (const p of graph.params) vars[p.name] = tf.variable(tf.tensor(arr[p.name], p.shape));
+const stats = { mean: [0.45, 0.44, 0.4], std: [0.25, 0.25, 0.25] };
+const S = cfg.net.scale;
+const x = tf.randomUniform([n, patch, patch, 3]) as tf.Tensor4D;
+const y = tf.randomUniform([n, patch * S, patch * S, 3]) as tf.Tensor4D;
+const stepFn = () => {
+  const { value, grads } = tf.variableGrads(() => tf.mean(tf.abs(tf.sub(forward(graph, vars as Params, stats as any, x).out, y))) as tf.Scalar, Object.values(vars));
+  value.dataSync(); for (const g of Object.values(grads)) g.dataSync();
+  tf.dispose([value, ...Object.values(grads)]);
+};
+for (let i = 0; i < 3; i++) stepFn();
+const t0 = performance.now(); const R = 10;
+for (let i = 0; i < R; i++) stepFn();
+console.log('ms/step', ((performance.now() - t0) / R).toFixed(1));
+const prof = await tf.profile(() => { stepFn(); });
+const agg = new Map<string, { ms: number; n: number }>();
+for (const k of prof.kernels) { const key = k.name + ' ' + JSON.stringify(k.inputShapes); const e = agg.get(key) ?? { ms: 0, n: 0 }; e.ms += k.kernelTimeMs as number; e.n++; agg.set(key, e); }
+const byName = new Map<string, number>();
+for (const k of prof.kernels) byName.set(k.name, (byName.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+console.log('total kernel ms', prof.kernels.reduce((a, k) => a + (k.kernelTimeMs as number), 0).toFixed(1), 'kernels', prof.kernels.length);
+console.log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([k, v]) => `${k} ${v.toFixed(1)}`).join('\n'));
+console.log('---');
+console.log([...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25).map(([k, v]) => `${v.ms.toFixed(1)} x${v.n} ${k}`).join('\n'));
