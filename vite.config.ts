@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import { VitePWA } from 'vite-plugin-pwa';
-import { modelManifest as manifestOf } from './build/modelManifest';
+import { modelManifest } from './build/modelManifest';
 
 const root = dirname(fileURLToPath(import.meta.url));
 
@@ -17,7 +17,6 @@ const isolation = {
 
 /** Where the shipped .onnx files are read from; tests point it at a temp dir of random models. */
 const modelsDir = resolve(root, process.env.BITSR_MODELS_DIR ?? 'models');
-const modelManifest = () => manifestOf(modelsDir);
 
 /**
  * The ORT files the native WebGPU build loads (BROWSER.md): served at /ort/ and set as
@@ -40,7 +39,7 @@ function bitsrAssets(): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const url = (req.url ?? '').split('?')[0];
-        if (url === '/models/index.json') return send(res, JSON.stringify(modelManifest()), 'application/json');
+        if (url === '/models/index.json') return send(res, JSON.stringify(modelManifest(modelsDir)), 'application/json');
         const m = /^\/models\/([\w.-]+\.onnx)$/.exec(url);
         if (m && existsSync(join(modelsDir, m[1]))) return send(res, readFileSync(join(modelsDir, m[1])), 'application/octet-stream');
         const o = /^\/ort\/([\w.-]+)$/.exec(url);
@@ -49,7 +48,7 @@ function bitsrAssets(): Plugin {
       });
     },
     generateBundle() {
-      const manifest = modelManifest();
+      const manifest = modelManifest(modelsDir);
       this.emitFile({ type: 'asset', fileName: 'models/index.json', source: JSON.stringify(manifest, null, 1) });
       for (const m of manifest.models) this.emitFile({ type: 'asset', fileName: `models/${m.file}`, source: readFileSync(join(modelsDir, m.file)) });
       for (const f of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${f}`, source: readFileSync(join(ortDist, f)) });

@@ -167,7 +167,6 @@ export function encodeModel(m: ModelProto): Uint8Array {
 
 type Field = { field: number; wire: number; v: bigint | Uint8Array | number };
 
-/** Splits one message into its fields; throws on truncation or invalid wire types. */
 /** One varint at b[p]: its value and the position after it. */
 function readVarint(b: Uint8Array, p: number): [bigint, number] {
   let v = 0n;
@@ -182,6 +181,7 @@ function readVarint(b: Uint8Array, p: number): [bigint, number] {
   }
 }
 
+/** Splits one message into its fields; throws on truncation or invalid wire types. */
 function fields(b: Uint8Array): Field[] {
   const out: Field[] = [];
   let p = 0;
@@ -217,7 +217,8 @@ function fields(b: Uint8Array): Field[] {
 
 const td = new TextDecoder();
 const str = (f: Field) => td.decode(f.v as Uint8Array);
-const int = (f: Field) => Number(BigInt.asIntN(64, f.v as bigint));
+const toInt = (v: bigint) => Number(BigInt.asIntN(64, v));
+const int = (f: Field) => toInt(f.v as bigint);
 /** Repeated integers arrive either one per field or packed in one length-delimited field. */
 function ints(fs: Field[], field: number): number[] {
   const out: number[] = [];
@@ -228,7 +229,7 @@ function ints(fs: Field[], field: number): number[] {
       const u = f.v as Uint8Array;
       for (let p = 0; p < u.length; ) {
         const [v, next] = readVarint(u, p);
-        out.push(Number(BigInt.asIntN(64, v)));
+        out.push(toInt(v));
         p = next;
       }
     }

@@ -55,7 +55,6 @@ async function maxParityError(g: NetGraph, params: Record<string, Float32Array>,
   return err;
 }
 
-/** Each packed tensor unpacks to exactly sign(latent) in OIHW order (sign(0) = +1). */
 /**
  * Smallest |x| at any sign() input of the tfjs forward. Two runtimes sum a conv in different
  * orders (differences ~1e-7), so where a trained net puts a pre-sign value within that of 0 the
@@ -69,6 +68,7 @@ function signMargin(g: NetGraph, params: Record<string, Float32Array>, stats: ty
   });
 }
 
+/** Each packed tensor unpacks to exactly sign(latent) in OIHW order (sign(0) = +1). */
 function expectBitExact(g: NetGraph, params: Record<string, Float32Array>, bytes: Uint8Array): number {
   const inits = new Map(decodeModel(bytes).graph.initializers.map((t) => [t.name, t]));
   let tensors = 0;

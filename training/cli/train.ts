@@ -1,4 +1,4 @@
-/** npm run train -- --config <json> --data <dir>[,<dir>] --val <dir> --out <run dir> [--resume] [--steps N] [--workers N] */
+/** npm run train -- --config <json> --data <dir>[,<dir>] --val <dir> --out <run dir> [--resume] [--steps N] [--workers N] [--init-from <ckpt>] [--override <json>] */
 import { availableParallelism } from 'node:os';
 import { parseOverride, readTrainConfig } from '../train/config';
 import { train } from '../train/trainer';

@@ -15,7 +15,7 @@ import { initParams, mulberry32 } from '../engine/forward';
 import { listImageSet } from '../eval/datasets';
 import { makeLr } from '../eval/evaluate';
 import { readImage } from '../io/imageIO';
-import { DEFAULT_TRAIN, learningRate, parseTrainConfig, type TrainConfig } from './config';
+import { learningRate, parseTrainConfig, type TrainConfig } from './config';
 import { datasetStats, loadDataset, samplePatches } from './data';
 import type { FromWorker, ParamSlot, ToWorker, WorkerInit } from './protocol';
 
@@ -90,7 +90,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let resumed: Checkpoint | undefined;
   if (opts.resume && existsSync(ckPath)) {
     resumed = loadCheckpoint(ckPath);
-    cfg = { ...DEFAULT_TRAIN, ...(resumed.train as unknown as TrainConfig), net: resumed.net };
+    // Through the config parser: defaults for fields newer than the checkpoint, and validation.
+    cfg = parseTrainConfig({ ...resumed.train, net: resumed.net });
   }
   if (opts.override) cfg = parseTrainConfig({ ...cfg, ...opts.override, net: cfg.net });
   if (opts.steps) cfg = { ...cfg, steps: opts.steps };
