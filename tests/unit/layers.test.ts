@@ -1,7 +1,9 @@
 /** Custom gradients vs tfjs's reference gradients (cpu backend, tiny shapes), and the sign convention. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initTf } from '../../training/engine/tf';
-import { binarize, conv2d, estimatorGrad, pixelShuffle, prelu, signForward } from '../../training/engine/layers';
+import { binarize, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
+import type { Estimator } from '../../src/model/config';
+import { simdKernels } from '../../training/engine/simdKernels';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -40,8 +42,24 @@ describe('custom layers (cpu backend reference)', () => {
     });
   }
 
-  it('sign(0) = +1 exactly, and sign(-0) = +1', () => {
+  for (const [kh, kw, dil, est] of [[3, 3, 1, 'approxsign'], [1, 5, 2, 'ste'], [5, 1, 1, 'sharp']] as Array<[number, number, number, Estimator]>) {
+    it(`binary conv ${kh}x${kw} dilation ${dil} (${est}): forward and gradients equal the autograd of conv(x, sign W)·mean|W|`, () => {
+      const x = rand([2, 6, 7, 5], 11) as tf.Tensor4D;
+      const w = tf.concat([rand([kh, kw, 5, 3], 12), tf.zeros([kh, kw, 5, 1])], 3) as tf.Tensor4D; // one all-zero filter: α = 0
+      const dy = rand([2, 6, 7, 4], 13);
+      const ref = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.mul(conv2d(a as tf.Tensor4D, binarize(b, est) as tf.Tensor4D, dil), weightScale(b as tf.Tensor4D)), dy));
+      const ours = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(binaryConv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil, est), dy));
+      expect(maxDiff(binaryConv2d(x, w, dil, est), tf.mul(conv2d(x, binarize(w, est) as tf.Tensor4D, dil), weightScale(w)))).toBe(0);
+      const [gx, gw] = tf.grads(ours)([x, w]);
+      const [rx, rw] = tf.grads(ref)([x, w]);
+      expect(maxDiff(gx, rx)).toBeLessThan(1e-4);
+      expect(maxDiff(gw, rw)).toBeLessThan(1e-4);
+    });
+  }
+
+  it('sign(0) = +1 exactly, and sign(-0) = +1; NaN stays NaN (for the NaN guard)', () => {
     expect(Array.from(signForward(tf.tensor([-2, -1e-20, -0, 0, 1e-20, 3])).dataSync())).toEqual([-1, -1, 1, 1, 1, 1]);
+    expect(Number.isNaN(signForward(tf.tensor([NaN])).dataSync()[0])).toBe(true);
   });
 
   it('estimators have the documented derivatives', () => {
@@ -74,5 +92,29 @@ describe('custom layers (cpu backend reference)', () => {
     const ya = y.arraySync()[0];
     for (let h = 0; h < 2; h++) for (let w = 0; w < 3; w++) for (let c = 0; c < 2; c++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++)
       expect(ya[h * s + i][w * s + j][c]).toBe(xa[h][w][c * 4 + i * 2 + j]);
+  });
+});
+
+describe('fused kernels on the wasm backend (the one training runs on) equal the cpu reference', () => {
+  it('sign, its estimators, prelu and the binary conv, forward and backward', async () => {
+    const compute = () => {
+      const x = rand([2, 5, 6, 8], 21) as tf.Tensor4D;
+      const w = rand([3, 3, 8, 8], 22) as tf.Tensor4D;
+      const a = tf.tensor4d([0.1, -0.2, 0.25, 0.7, 0, 1, 0.3, -0.5], [1, 1, 1, 8]);
+      const dy = rand([2, 5, 6, 8], 23);
+      const f = (xx: tf.Tensor, ww: tf.Tensor, aa: tf.Tensor) =>
+        tf.sum(tf.mul(prelu(binaryConv2d(binarize(xx, 'approxsign') as tf.Tensor4D, ww as tf.Tensor4D, 1, 'ste'), aa), dy));
+      const out = f(x, w, a).dataSync()[0];
+      const grads = tf.grads(f)([x, w, a]).map((g) => Array.from(g.dataSync()));
+      return { out, grads };
+    };
+    await initTf('cpu');
+    const cpu = compute();
+    await initTf('wasm');
+    expect(simdKernels()).toBeDefined();
+    const wasm = compute();
+    await initTf('cpu');
+    expect(Math.abs(wasm.out - cpu.out)).toBeLessThan(1e-3);
+    cpu.grads.forEach((g, k) => g.forEach((v, i) => expect(Math.abs(wasm.grads[k][i] - v)).toBeLessThan(1e-3)));
   });
 });

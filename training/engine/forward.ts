@@ -4,7 +4,7 @@ import { createImage } from '../../src/core/image';
 import { bicubicKernel, BICUBIC_PAD } from '../../src/model/bicubicKernel';
 import type { Init, NetGraph, ParamSpec } from '../../src/model/graph';
 import type { DataStats } from './checkpoint';
-import { binarize, conv2d, pixelShuffle, prelu, weightScale } from './layers';
+import { binarize, binaryConv2d, conv2d, pixelShuffle, prelu } from './layers';
 import { tf } from './tf';
 
 export { initTf } from './tf';
@@ -104,13 +104,8 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = bicubicUp(get(o.in), o.scale);
         break;
       case 'conv': {
-        if (o.binary) {
-          // conv(x, sign W) · α rather than conv(x, sign(W)·α): the ±1 sums are then exact integers
-          // in float32 in any summation order, so an exact 0 stays 0 and binarizes to +1 in every
-          // runtime (the exported graph does the same). Same function and gradients otherwise.
-          const W = P(o.w) as tf.Tensor4D;
-          y = tf.mul(conv2d(get(o.in), binarize(W, cfg.estimatorWeight) as tf.Tensor4D, o.dil, true), weightScale(W)) as T4;
-        } else y = conv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, o.in !== 'xn');
+        if (o.binary) y = binaryConv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, cfg.estimatorWeight);
+        else y = conv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, o.in !== 'xn');
         if (o.b) y = tf.add(y, P(o.b));
         break;
       }

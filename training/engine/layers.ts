@@ -4,24 +4,24 @@
  *   in/out-swapped kernel (conv2dTranspose runs at 3 GFLOP/s), and dW as one conv2d with the
  *   batch as channels (wasm has no Conv2DBackpropFilter; transposed matMul runs at 3 GFLOP/s);
  * - sign with sign(0) = +1 and a selectable estimator for its derivative;
- * - XNOR-Net weight binarization sign(W)·mean|W| per output channel;
+ * - the binary conv with XNOR-Net weights sign(W)·mean|W| per output channel, as one op;
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
+import { flipKernel, preluGradKernel, signGradKernel, signKernel } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
 
-/**
- * sign(x) with sign(0) = +1, as −step(−x, −1): step(v, −1) is 1 for v > 0 and −1 otherwise, so
- * −x > 0 (x < 0) gives −1 after the outer negation and x ≥ 0 (−0 too) gives +1. Measured here on
- * 16×24×24×32: wasm's Step/Neg take ~0.15 ms, GreaterEqual with a scalar 2.7 ms.
- */
+/** sign(x) with sign(0) = sign(−0) = +1, in one pass (kernels.ts); NaN stays NaN. */
 export function signForward(x: tf.Tensor): tf.Tensor {
-  return tf.neg(tf.step(tf.neg(x), -1));
+  return signKernel(x);
 }
 
-/** d sign / dx as estimated: STE-clip 1{|x|<1}; ApproxSign 2−2|x| on |x|<1; sharp 4−8|x| on |x|<0.5. */
+/**
+ * d sign / dx as estimated: STE-clip 1{|x|<1}; ApproxSign 2−2|x| on |x|<1; sharp 4−8|x| on |x|<0.5.
+ * The reference definition in tfjs ops; training uses the fused kernel that equals it (tests).
+ */
 export function estimatorGrad(x: tf.Tensor, est: Estimator): tf.Tensor {
   const ax = tf.abs(x);
   if (est === 'ste') return tf.step(tf.sub(1, ax), 0);
@@ -36,7 +36,7 @@ export function binarize(x: tf.Tensor, est: Estimator): tf.Tensor {
     f = tf.customGrad((input, save) => {
       const xin = input as tf.Tensor;
       (save as tf.GradSaveFunc)([xin]);
-      return { value: signForward(xin), gradFunc: (dy, saved) => tf.mul(dy, estimatorGrad(saved[0], est)) };
+      return { value: signForward(xin), gradFunc: (dy, saved) => signGradKernel(dy as tf.Tensor, saved[0], est) };
     }) as (x: tf.Tensor) => tf.Tensor;
     signCache.set(est, f);
   }
@@ -52,6 +52,27 @@ function samePad(k: number, dil: number): number {
   return (dil * (k - 1)) / 2;
 }
 
+type Pads = [[number, number], [number, number], [number, number], [number, number]];
+
+function samePads(kh: number, kw: number, dil: number): Pads {
+  const ph = samePad(kh, dil);
+  const pw = samePad(kw, dil);
+  return [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+}
+
+/**
+ * dW[i,j,ci,co] = Σ_{n,h,w} xpad[n, h+i·d, w+j·d, ci] · dy[n,h,w,co]: a conv with the batch as
+ * channels (wasm has no Conv2DBackpropFilter; a transposed matMul runs at 3 GFLOP/s): input xpad
+ * as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout], stride d. Returns HWIO.
+ */
+function weightGrad(x: T4, dy: T4, pads: Pads, dil: number): T4 {
+  const padded = pads[1][0] || pads[2][0] ? tf.pad(x, pads) : x;
+  const xp = tf.transpose(padded, [3, 1, 2, 0]) as T4;
+  const f2 = tf.transpose(dy, [1, 2, 0, 3]) as T4;
+  const dwT = tf.conv2d(xp, f2, dil, 'valid'); // [Cin, kh, kw, Cout]
+  return tf.transpose(dwT, [1, 2, 0, 3]);
+}
+
 const convCache = new Map<string, (x: T4, w: T4) => T4>();
 
 /** Stride-1 'same' conv (odd kernels, dilation) with the fast custom backward. Weights HWIO. */
@@ -60,29 +81,20 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
   const key = `${kh}x${kw}d${dil}${needDx ? '' : 'n'}`;
   let f = convCache.get(key);
   if (!f) {
-    const ph = samePad(kh, dil);
-    const pw = samePad(kw, dil);
-    const pads: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [ph, ph], [pw, pw], [0, 0]];
+    const pads = samePads(kh, kw, dil);
     f = tf.customGrad((xi, wi, save) => {
       const xx = xi as T4;
       const ww = wi as T4;
       (save as tf.GradSaveFunc)([xx, ww]);
-      const value = tf.conv2d(xx, ww, 1, pads, 'NHWC', dil);
       return {
-        value,
+        value: tf.conv2d(xx, ww, 1, pads, 'NHWC', dil),
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
-          // dX: correlation of dY with the spatially flipped kernel, in/out swapped.
-          const dx = needDx
-            ? tf.conv2d(dy, tf.transpose(tf.reverse(sw, [0, 1]), [0, 1, 3, 2]) as T4, 1, pads, 'NHWC', dil)
-            : tf.zerosLike(sx);
-          // dW[i,j,ci,co] = Σ_{n,h,w} xpad[n, h+i·d, w+j·d, ci] · dy[n,h,w,co]: a conv with the batch
-          // as channels: input xpad as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout], stride d.
-          const xp = tf.transpose(ph || pw ? tf.pad(sx, pads) : sx, [3, 1, 2, 0]) as T4;
-          const f2 = tf.transpose(dy, [1, 2, 0, 3]) as T4;
-          const dwT = tf.conv2d(xp, f2, dil, 'valid'); // [Cin, kh, kw, Cout]
-          return [dx, tf.transpose(dwT, [1, 2, 0, 3])];
+          // dX: correlation of dY with the spatially flipped kernel, in/out swapped (conv2dTranspose
+          // runs at 3 GFLOP/s here).
+          const dx = needDx ? tf.conv2d(dy, flipKernel(sw), 1, pads, 'NHWC', dil) : tf.zerosLike(sx);
+          return [dx, weightGrad(sx, dy, pads, dil)];
         },
       };
     }) as (x: T4, w: T4) => T4;
@@ -91,9 +103,52 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
   return f(x, w);
 }
 
+const binConvCache = new Map<string, (x: T4, w: T4) => T4>();
+
+/**
+ * Binary conv with XNOR-Net weights: conv(x, sign W) · α, α = mean|W| per output channel, as one
+ * op. conv(x, sign W) · α rather than conv(x, sign(W)·α): the ±1 sums are then exact integers in
+ * float32 in any summation order, so an exact 0 stays 0 and binarizes to +1 in every runtime (the
+ * exported graph does the same). The backward is the autograd of that composition, rearranged so
+ * that no extra pass over a full-size tensor is needed: α goes into the dX kernel and into dW, and
+ * dα = Σ_{n,h,w} dy · conv(x, sign W) = Σ_{i,j,ci} sign W · dW_raw (a sum over the small kernel).
+ */
+export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator): T4 {
+  const [kh, kw] = w.shape;
+  const key = `${kh}x${kw}d${dil}${est}`;
+  let f = binConvCache.get(key);
+  if (!f) {
+    const pads = samePads(kh, kw, dil);
+    f = tf.customGrad((xi, wi, save) => {
+      const xx = xi as T4;
+      const ww = wi as T4;
+      (save as tf.GradSaveFunc)([xx, ww]);
+      const value = tf.mul(tf.conv2d(xx, signKernel(ww) as T4, 1, pads, 'NHWC', dil), weightScale(ww)) as T4;
+      return {
+        value,
+        gradFunc: (dyIn, saved) => {
+          const dy = dyIn as T4;
+          const [sx, sw] = saved as [T4, T4];
+          const s = signKernel(sw) as T4;
+          const alpha = weightScale(sw);
+          const dx = tf.conv2d(dy, flipKernel(s, alpha), 1, pads, 'NHWC', dil);
+          const raw = weightGrad(sx, dy, pads, dil);
+          const dAlpha = tf.sum(tf.mul(s, raw), [0, 1, 2], true);
+          // Through sign (the estimator) and through α = mean|W| (tfjs's |x|' is step(x, −1)).
+          const k = kh * kw * sw.shape[2];
+          const dw = tf.add(signGradKernel(tf.mul(raw, alpha), sw, est), tf.mul(tf.step(sw, -1), tf.div(dAlpha, k)));
+          return [dx, dw];
+        },
+      };
+    }) as (x: T4, w: T4) => T4;
+    binConvCache.set(key, f);
+  }
+  return f(x, w);
+}
+
 let preluOp: ((x: tf.Tensor, a: tf.Tensor) => tf.Tensor) | undefined;
 /**
- * PReLU (per-channel slope a, broadcast as [1,1,1,C]) with a gradient built from Step/Relu:
+ * PReLU (per-channel slope a, broadcast as [1,1,1,C]) with a one-pass fused backward (kernels.ts):
  * tfjs's own uses Greater + two Selects, which wasm runs ~15× slower than Step (measured).
  */
 export function prelu(x: tf.Tensor, a: tf.Tensor): tf.Tensor {
@@ -103,14 +158,7 @@ export function prelu(x: tf.Tensor, a: tf.Tensor): tf.Tensor {
     (save as tf.GradSaveFunc)([xx, aa]);
     return {
       value: tf.prelu(xx, aa),
-      gradFunc: (dy, saved) => {
-        const [sx, sa] = saved;
-        const pos = tf.step(sx, 0); // 1 where x > 0
-        const dx = tf.mul(dy, tf.add(sa, tf.mul(pos, tf.sub(1, sa))));
-        const neg = tf.sub(sx, tf.relu(sx)); // min(x, 0)
-        const da = tf.reshape(tf.sum(tf.mul(dy, neg), [0, 1, 2]), sa.shape);
-        return [dx, da];
-      },
+      gradFunc: (dy, saved) => preluGradKernel(dy as tf.Tensor, saved[0], saved[1]),
     };
   }) as (x: tf.Tensor, a: tf.Tensor) => tf.Tensor;
   return preluOp(x, a);

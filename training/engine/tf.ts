@@ -17,8 +17,11 @@ export { tf };
 
 export async function initTf(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
   if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
-  if (tf.getBackend() === backend) return;
-  const ok = await tf.setBackend(backend);
-  if (!ok) throw new Error(`tfjs backend ${backend} failed to initialise`);
-  await tf.ready();
+  if (tf.getBackend() !== backend) {
+    const ok = await tf.setBackend(backend);
+    if (!ok) throw new Error(`tfjs backend ${backend} failed to initialise`);
+    await tf.ready();
+  }
+  // The fused kernels' SIMD bodies live in the wasm backend's memory (kernels.ts, simdKernels.ts).
+  if (backend === 'wasm') await (await import('./simdKernels')).initSimdKernels();
 }
