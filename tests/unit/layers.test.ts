@@ -4,6 +4,7 @@ import { tf, initTf } from '../../training/engine/tf';
 import { binarize, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
 import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
+import { xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -117,4 +118,24 @@ describe('fused kernels on the wasm backend (the one training runs on) equal the
     expect(Math.abs(wasm.out - cpu.out)).toBeLessThan(1e-3);
     cpu.grads.forEach((g, k) => g.forEach((v, i) => expect(Math.abs(wasm.grads[k][i] - v)).toBeLessThan(1e-3)));
   });
+});
+
+describe('XNOR/popcount binary conv (wasm)', () => {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 64, 12], [3, 3, 2, 32, 48]]) {
+    it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: exactly the float conv of the ±1 input, borders included`, async () => {
+      await initTf('wasm');
+      try {
+        const x = signForward(rand([2, 5, 7, cin], 31)) as tf.Tensor4D;
+        const w = tf.concat([rand([kh, kw, cin, cout - 4], 32), tf.zeros([kh, kw, cin, 4])], 3) as tf.Tensor4D;
+        expect(xnorConvApplies(x.shape, w.shape)).toBe(true);
+        const fast = binaryConv2d(x, w, dil, 'ste', true);
+        const ref = binaryConv2d(x, w, dil, 'ste', false);
+        expect(Array.from(fast.dataSync())).toEqual(Array.from(ref.dataSync()));
+        const poisoned = tf.concat([tf.fill([1, 5, 7, cin], NaN), tf.slice(x, [1], [1])]) as tf.Tensor4D;
+        expect(Number.isNaN(binaryConv2d(poisoned, w, dil, 'ste', true).dataSync()[0])).toBe(true);
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
 });

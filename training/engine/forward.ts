@@ -88,6 +88,7 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
   };
   const P = (k: string) => params[k];
   const vec = (k: string) => tf.reshape(P(k), [1, 1, 1, -1]);
+  const binaryValues = new Set(graph.ops.filter((o) => o.op === 'binact').map((o) => o.out));
   for (const o of graph.ops) {
     let y: T4;
     switch (o.op) {
@@ -104,7 +105,7 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = bicubicUp(get(o.in), o.scale);
         break;
       case 'conv': {
-        if (o.binary) y = binaryConv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, cfg.estimatorWeight);
+        if (o.binary) y = binaryConv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, cfg.estimatorWeight, binaryValues.has(o.in));
         else y = conv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, o.in !== 'xn');
         if (o.b) y = tf.add(y, P(o.b));
         break;

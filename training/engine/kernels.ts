@@ -15,6 +15,7 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): Info;
   typedArrayFromHeap(t: Info): Float32Array;
   dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  wasm: { _malloc(bytes: number): number; _free(ptr: number): void; asm: { memory: WebAssembly.Memory } };
 }
 interface CpuBackend {
   data: { get(id: unknown): { values: unknown } };
@@ -129,6 +130,63 @@ register(FLIP, ['w', 's'], (i) => {
     for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[src + c * co + o] * s[o];
   }
 });
+
+const XNOR = 'BitsrXnorConv';
+// Binary conv of an exactly ±1 input by XNOR/popcount (wasm only; see xnorConvApplies).
+tf.registerKernel({
+  kernelName: XNOR,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as WasmBackend;
+    const k = simdKernels();
+    if (!k) throw new Error('bitsr XNOR conv: SIMD kernels not initialised');
+    const x = inputs.x as Info;
+    const w = inputs.w as Info;
+    const [N, H, W, cin] = x.shape;
+    const [kh, kw, , cout] = w.shape;
+    const words = cin / 32;
+    const dil = (attrs as { dil: number }).dil;
+    const out = b.makeOutput([N, H, W, cout], 'float32');
+    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+    const aBytes = N * H * W * words * 4;
+    const wBytes = kh * kw * words * cout * 4;
+    const scratch = b.wasm._malloc(aBytes + wBytes + cout * 4 + 16);
+    try {
+      const a = scratch;
+      const wb = scratch + aBytes;
+      const acc = wb + wBytes;
+      if (k.packSigns(ptr(x), a, N * H * W * words)) {
+        b.typedArrayFromHeap(out).fill(NaN); // NaN in, NaN out (the NaN guard must see it)
+        return out;
+      }
+      // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
+      const wv = b.typedArrayFromHeap(w);
+      const bits = new Uint32Array(b.wasm.asm.memory.buffer, wb, kh * kw * words * cout);
+      bits.fill(0);
+      for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) {
+        if (wv[(t * cin + ci) * cout + o] < 0) bits[(t * words + (ci >> 5)) * cout + o] |= 1 << (ci & 31);
+      }
+      k.xnorConv(a, wb, ptr(inputs.alpha as Info), ptr(out), acc, N, H, W, words, cout, kh, kw, dil);
+    } finally {
+      b.wasm._free(scratch);
+    }
+    return out;
+  },
+});
+
+/** Whether xnorConv runs this shape: wasm backend, Cin a multiple of 32, Cout of 4, ≤ 31 tap-words. */
+export function xnorConvApplies(xShape: number[], wShape: number[]): boolean {
+  const [kh, kw, cin, cout] = wShape;
+  return tf.getBackend() === 'wasm' && simdKernels() !== undefined && xShape[3] === cin && cin % 32 === 0 && cout % 4 === 0 && kh * kw * (cin / 32) <= 31;
+}
+
+/**
+ * conv(x, sign W) · α for x exactly ±1, 'same' zero padding, by XNOR and popcount: the float
+ * conv's exact integer sums, ~16× fewer operations. α: [1,1,1,Cout] (or [Cout]).
+ */
+export function xnorConv(x: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, dil: number): tf.Tensor4D {
+  return run(XNOR, { x, w, alpha }, { dil }) as tf.Tensor4D;
+}
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
   tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap);

@@ -8,7 +8,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { flipKernel, preluGradKernel, signGradKernel, signKernel } from './kernels';
+import { flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -83,11 +83,9 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
   if (!f) {
     const pads = samePads(kh, kw, dil);
     f = tf.customGrad((xi, wi, save) => {
-      const xx = xi as T4;
-      const ww = wi as T4;
-      (save as tf.GradSaveFunc)([xx, ww]);
+      (save as tf.GradSaveFunc)([xi as T4, wi as T4]);
       return {
-        value: tf.conv2d(xx, ww, 1, pads, 'NHWC', dil),
+        value: tf.conv2d(xi as T4, wi as T4, 1, pads, 'NHWC', dil),
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
@@ -113,9 +111,11 @@ const binConvCache = new Map<string, (x: T4, w: T4) => T4>();
  * that no extra pass over a full-size tensor is needed: α goes into the dX kernel and into dW, and
  * dα = Σ_{n,h,w} dy · conv(x, sign W) = Σ_{i,j,ci} sign W · dW_raw (a sum over the small kernel).
  */
-export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator): T4 {
+export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryInput = false): T4 {
   const [kh, kw] = w.shape;
-  const key = `${kh}x${kw}d${dil}${est}`;
+  // An input that is exactly ±1 (a BinAct's output) takes the XNOR/popcount forward on wasm.
+  const xnor = binaryInput && xnorConvApplies(x.shape, w.shape);
+  const key = `${kh}x${kw}d${dil}${est}${xnor ? 'x' : ''}`;
   let f = binConvCache.get(key);
   if (!f) {
     const pads = samePads(kh, kw, dil);
@@ -123,7 +123,9 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator): T4 {
       const xx = xi as T4;
       const ww = wi as T4;
       (save as tf.GradSaveFunc)([xx, ww]);
-      const value = tf.mul(tf.conv2d(xx, signKernel(ww) as T4, 1, pads, 'NHWC', dil), weightScale(ww)) as T4;
+      const value = xnor
+        ? xnorConv(xx, ww, weightScale(ww), dil)
+        : (tf.mul(tf.conv2d(xx, signKernel(ww) as T4, 1, pads, 'NHWC', dil), weightScale(ww)) as T4);
       return {
         value,
         gradFunc: (dyIn, saved) => {
