@@ -4,7 +4,7 @@ import { tf, initTf } from '../../training/engine/tf';
 import { binarize, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
 import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
-import { xnorConvApplies } from '../../training/engine/kernels';
+import { convWeightGradApplies, xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -133,6 +133,30 @@ describe('XNOR/popcount binary conv (wasm)', () => {
         expect(Array.from(fast.dataSync())).toEqual(Array.from(ref.dataSync()));
         const poisoned = tf.concat([tf.fill([1, 5, 7, cin], NaN), tf.slice(x, [1], [1])]) as tf.Tensor4D;
         expect(Number.isNaN(binaryConv2d(poisoned, w, dil, 'ste', true).dataSync()[0])).toBe(true);
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('conv weight-gradient kernel (wasm SIMD)', () => {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 12, 16], [3, 3, 2, 4, 48]]) {
+    it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: equals the batch-as-channels conv on the cpu backend`, async () => {
+      const grads = () => {
+        const x = rand([2, 6, 7, cin], 41) as tf.Tensor4D;
+        const w = rand([kh, kw, cin, cout], 42) as tf.Tensor4D;
+        const dy = rand([2, 6, 7, cout], 43);
+        return Array.from(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil), dy)))([x, w])[1].dataSync());
+      };
+      await initTf('cpu');
+      const ref = grads();
+      await initTf('wasm');
+      try {
+        expect(convWeightGradApplies(cin, cout)).toBe(true);
+        const got = grads();
+        expect(got.length).toBe(ref.length);
+        got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-4));
       } finally {
         await initTf('cpu');
       }

@@ -174,6 +174,39 @@ tf.registerKernel({
   },
 });
 
+const DW = 'BitsrConvWeightGrad';
+tf.registerKernel({
+  kernelName: DW,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as WasmBackend;
+    const k = simdKernels();
+    if (!k) throw new Error('bitsr conv weight gradient: SIMD kernels not initialised');
+    const x = inputs.x as Info;
+    const dy = inputs.dy as Info;
+    const [N, H, W, cin] = x.shape;
+    const cout = dy.shape[3];
+    const { kh, kw, dil } = attrs as { kh: number; kw: number; dil: number };
+    const out = b.makeOutput([kh, kw, cin, cout], 'float32');
+    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+    k.convWeightGrad(ptr(x), ptr(dy), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+    return out;
+  },
+});
+
+/** Whether convWeightGrad runs this shape: wasm backend, Cin a multiple of 4, Cout of 8. */
+export function convWeightGradApplies(cin: number, cout: number): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels() !== undefined && cin % 4 === 0 && cout % 8 === 0;
+}
+
+/**
+ * dW (HWIO) of a stride-1 'same' conv from its input x and output gradient dy, in one SIMD pass
+ * per tap and channel tile, no padding or transposes (wasm has no Conv2DBackpropFilter).
+ */
+export function convWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, dil: number): tf.Tensor4D {
+  return run(DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;
+}
+
 /** Whether xnorConv runs this shape: wasm backend, Cin a multiple of 32, Cout of 4, ≤ 31 tap-words. */
 export function xnorConvApplies(xShape: number[], wShape: number[]): boolean {
   const [kh, kw, cin, cout] = wShape;

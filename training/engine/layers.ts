@@ -8,7 +8,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
+import { convWeightGrad, convWeightGradApplies, flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -65,7 +65,12 @@ function samePads(kh: number, kw: number, dil: number): Pads {
  * channels (wasm has no Conv2DBackpropFilter; a transposed matMul runs at 3 GFLOP/s): input xpad
  * as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout], stride d. Returns HWIO.
  */
-function weightGrad(x: T4, dy: T4, pads: Pads, dil: number): T4 {
+function weightGrad(x: T4, dy: T4, kh: number, kw: number, dil: number): T4 {
+  if (convWeightGradApplies(x.shape[3], dy.shape[3])) {
+    // The SIMD kernel (kernels.ts): same sums without the padding and the three transposes.
+    return convWeightGrad(x, dy, kh, kw, dil);
+  }
+  const pads = samePads(kh, kw, dil);
   const padded = pads[1][0] || pads[2][0] ? tf.pad(x, pads) : x;
   const xp = tf.transpose(padded, [3, 1, 2, 0]) as T4;
   const f2 = tf.transpose(dy, [1, 2, 0, 3]) as T4;
@@ -92,7 +97,7 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
           // dX: correlation of dY with the spatially flipped kernel, in/out swapped (conv2dTranspose
           // runs at 3 GFLOP/s here).
           const dx = needDx ? tf.conv2d(dy, flipKernel(sw), 1, pads, 'NHWC', dil) : tf.zerosLike(sx);
-          return [dx, weightGrad(sx, dy, pads, dil)];
+          return [dx, weightGrad(sx, dy, kh, kw, dil)];
         },
       };
     }) as (x: T4, w: T4) => T4;
@@ -134,7 +139,7 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
           const s = signKernel(sw) as T4;
           const alpha = weightScale(sw);
           const dx = tf.conv2d(dy, flipKernel(s, alpha), 1, pads, 'NHWC', dil);
-          const raw = weightGrad(sx, dy, pads, dil);
+          const raw = weightGrad(sx, dy, kh, kw, dil);
           const dAlpha = tf.sum(tf.mul(s, raw), [0, 1, 2], true);
           // Through sign (the estimator) and through α = mean|W| (tfjs's |x|' is step(x, −1)).
           const k = kh * kw * sw.shape[2];

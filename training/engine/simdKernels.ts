@@ -188,6 +188,108 @@ const WAT = String.raw`
         (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+  ;; Weight gradient of a stride-1 'same' conv (zero padding, dilation dil), NHWC / HWIO:
+  ;; dw[i,j,ci,co] = sum over n,h,w of x[n, h+oh_i, w+ow_j, ci] * dy[n,h,w,co] (in-image taps only).
+  ;; Register tile: 4 input channels x 8 output channels; one image at a time stays in L2.
+  ;; cin: a multiple of 4; cout: a multiple of 8.
+  (func (export "convWeightGrad")
+    (param $x i32) (param $dy i32) (param $dw i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32)
+    (local $n i32) (local $i i32) (local $j i32) (local $cb i32) (local $ob i32)
+    (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32)
+    (local $h i32) (local $px i32) (local $pd i32) (local $pend i32) (local $xs i32) (local $ds i32)
+    (local $xn i32) (local $dn i32) (local $pw i32) (local $q i32) (local $end i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $d0 v128) (local $d1 v128) (local $s v128)
+    (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $ds (i32.shl (local.get $cout) (i32.const 2)))
+    ;; dw = 0
+    (local.set $q (local.get $dw))
+    (local.set $end (i32.add (local.get $dw) (i32.mul (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)) (local.get $ds))))
+    (loop $z
+      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    (local.set $n (i32.const 0))
+    (loop $ln
+      (local.set $xn (i32.add (local.get $x) (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $H)) (local.get $W)) (local.get $xs))))
+      (local.set $dn (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $H)) (local.get $W)) (local.get $ds))))
+      (local.set $i (i32.const 0))
+      (loop $li
+        (local.set $oh (i32.mul (i32.sub (local.get $i) (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1))) (local.get $dil)))
+        (local.set $h0 (select (i32.sub (i32.const 0) (local.get $oh)) (i32.const 0) (i32.lt_s (local.get $oh) (i32.const 0))))
+        (local.set $h1 (select (i32.sub (local.get $H) (local.get $oh)) (local.get $H) (i32.gt_s (local.get $oh) (i32.const 0))))
+        (local.set $j (i32.const 0))
+        (loop $lj
+          (local.set $ow (i32.mul (i32.sub (local.get $j) (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1))) (local.get $dil)))
+          (local.set $w0 (select (i32.sub (i32.const 0) (local.get $ow)) (i32.const 0) (i32.lt_s (local.get $ow) (i32.const 0))))
+          (local.set $w1 (select (i32.sub (local.get $W) (local.get $ow)) (local.get $W) (i32.gt_s (local.get $ow) (i32.const 0))))
+          (if (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))
+            (then
+            (local.set $cb (i32.const 0))
+            (loop $lc
+              (local.set $ob (i32.const 0))
+              (loop $lo
+                (local.set $a0 (v128.const i32x4 0 0 0 0))
+                (local.set $a1 (v128.const i32x4 0 0 0 0))
+                (local.set $a2 (v128.const i32x4 0 0 0 0))
+                (local.set $a3 (v128.const i32x4 0 0 0 0))
+                (local.set $a4 (v128.const i32x4 0 0 0 0))
+                (local.set $a5 (v128.const i32x4 0 0 0 0))
+                (local.set $a6 (v128.const i32x4 0 0 0 0))
+                (local.set $a7 (v128.const i32x4 0 0 0 0))
+                (local.set $h (local.get $h0))
+                (loop $lh
+                  (local.set $px (i32.add (i32.add (local.get $xn) (i32.shl (local.get $cb) (i32.const 2)))
+                    (i32.mul (i32.add (i32.mul (i32.add (local.get $h) (local.get $oh)) (local.get $W)) (i32.add (local.get $w0) (local.get $ow))) (local.get $xs))))
+                  (local.set $pd (i32.add (i32.add (local.get $dn) (i32.shl (local.get $ob) (i32.const 2)))
+                    (i32.mul (i32.add (i32.mul (local.get $h) (local.get $W)) (local.get $w0)) (local.get $ds))))
+                  (local.set $pend (i32.add (local.get $pd) (i32.mul (i32.sub (local.get $w1) (local.get $w0)) (local.get $ds))))
+                  (loop $lw
+                    (local.set $d0 (v128.load (local.get $pd)))
+                    (local.set $d1 (v128.load offset=16 (local.get $pd)))
+                    (local.set $s (v128.load32_splat offset=0 (local.get $px)))
+                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=4 (local.get $px)))
+                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=8 (local.get $px)))
+                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $s (v128.load32_splat offset=12 (local.get $px)))
+                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (local.get $d0))))
+                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $px (i32.add (local.get $px) (local.get $xs)))
+                    (local.set $pd (i32.add (local.get $pd) (local.get $ds)))
+                    (br_if $lw (i32.lt_u (local.get $pd) (local.get $pend))))
+                  (local.set $h (i32.add (local.get $h) (i32.const 1)))
+                  (br_if $lh (i32.lt_s (local.get $h) (local.get $h1))))
+                (local.set $pw (i32.add (local.get $dw) (i32.shl
+                  (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin)) (local.get $cb)) (local.get $cout)) (local.get $ob))
+                  (i32.const 2))))
+                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 0))))
+                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a0)))
+                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a1)))
+                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 1))))
+                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a2)))
+                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a3)))
+                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 2))))
+                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a4)))
+                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a5)))
+                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 3))))
+                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a6)))
+                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a7)))
+                (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+                (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
+              (local.set $cb (i32.add (local.get $cb) (i32.const 4)))
+              (br_if $lc (i32.lt_u (local.get $cb) (local.get $cin))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
 )`;
 
 export interface SimdKernels {
@@ -195,6 +297,7 @@ export interface SimdKernels {
   signGrad(dy: number, x: number, dx: number, n: number, est: number): void;
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
+  convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
   xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
 }
 
