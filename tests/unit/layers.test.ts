@@ -4,7 +4,7 @@ import { tf, initTf } from '../../training/engine/tf';
 import { binarize, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
 import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
-import { convWeightGradApplies, xnorConvApplies } from '../../training/engine/kernels';
+import { convKernelApplies, convWeightGradApplies, xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -157,6 +157,33 @@ describe('conv weight-gradient kernel (wasm SIMD)', () => {
         const got = grads();
         expect(got.length).toBe(ref.length);
         got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-4));
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('conv kernel (wasm SIMD): forward and dX', () => {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 3, 32], [3, 3, 2, 48, 16]]) {
+    it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: equals tf.conv2d on the cpu backend`, async () => {
+      const run = () => {
+        const x = rand([2, 5, 8, cin], 51) as tf.Tensor4D;
+        const w = rand([kh, kw, cin, cout], 52) as tf.Tensor4D;
+        const dy = rand([2, 5, 8, cout], 53);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil), dy));
+        return [conv2d(x, w, dil), tf.grads(f)([x, w])[0]].map((t) => Array.from(t.dataSync()));
+      };
+      await initTf('cpu');
+      const ref = run();
+      await initTf('wasm');
+      try {
+        expect(convKernelApplies(8, cout)).toBe(true);
+        const got = run();
+        got.forEach((arr, k) => {
+          expect(arr.length).toBe(ref[k].length);
+          arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4));
+        });
       } finally {
         await initTf('cpu');
       }

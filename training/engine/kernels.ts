@@ -207,6 +207,38 @@ export function convWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: 
   return run(DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;
 }
 
+const CONV = 'BitsrConv';
+tf.registerKernel({
+  kernelName: CONV,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as WasmBackend;
+    const k = simdKernels();
+    if (!k) throw new Error('bitsr conv: SIMD kernels not initialised');
+    const xp = inputs.xp as Info;
+    const w = inputs.w as Info;
+    const [N, Hp, Wp, cin] = xp.shape;
+    const [kh, kw, , cout] = w.shape;
+    const dil = (attrs as { dil: number }).dil;
+    const H = Hp - dil * (kh - 1);
+    const W = Wp - dil * (kw - 1);
+    const out = b.makeOutput([N, H, W, cout], 'float32');
+    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+    k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+    return out;
+  },
+});
+
+/** Whether convValid runs an output of width `width` with `cout` channels: wasm, width % 4, cout % 8. */
+export function convKernelApplies(width: number, cout: number): boolean {
+  return tf.getBackend() === 'wasm' && simdKernels() !== undefined && width % 4 === 0 && cout % 8 === 0;
+}
+
+/** 'valid' stride-1 conv (dilation dil) of an already padded NHWC input with HWIO weights, in wasm SIMD. */
+export function convValid(xp: tf.Tensor4D, w: tf.Tensor4D, dil: number): tf.Tensor4D {
+  return run(CONV, { xp, w }, { dil }) as tf.Tensor4D;
+}
+
 /** Whether xnorConv runs this shape: wasm backend, Cin a multiple of 32, Cout of 4, ≤ 31 tap-words. */
 export function xnorConvApplies(xShape: number[], wShape: number[]): boolean {
   const [kh, kw, cin, cout] = wShape;

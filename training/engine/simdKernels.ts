@@ -8,9 +8,14 @@
  * NaN in, NaN out everywhere (x − x is 0 for finite x, NaN otherwise), so the trainer's NaN
  * guard still sees a poisoned batch.
  */
+import v8 from 'node:v8';
 import { tf } from './tf';
 
-const WAT = String.raw`
+/** f32x4 acc + a·b: one fused multiply-add with relaxed SIMD (FMA here), else mul then add. */
+const madd = (fma: boolean, a: string, b: string, acc: string) =>
+  fma ? `(f32x4.relaxed_madd (local.get ${a}) (local.get ${b}) (local.get ${acc}))` : `(f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${a}) (local.get ${b})))`;
+
+const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
 
@@ -249,17 +254,17 @@ const WAT = String.raw`
                     (local.set $d0 (v128.load (local.get $pd)))
                     (local.set $d1 (v128.load offset=16 (local.get $pd)))
                     (local.set $s (v128.load32_splat offset=0 (local.get $px)))
-                    (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $s) (local.get $d0))))
-                    (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $a0 ${madd(fma, '$s', '$d0', '$a0')})
+                    (local.set $a1 ${madd(fma, '$s', '$d1', '$a1')})
                     (local.set $s (v128.load32_splat offset=4 (local.get $px)))
-                    (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $s) (local.get $d0))))
-                    (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $a2 ${madd(fma, '$s', '$d0', '$a2')})
+                    (local.set $a3 ${madd(fma, '$s', '$d1', '$a3')})
                     (local.set $s (v128.load32_splat offset=8 (local.get $px)))
-                    (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $s) (local.get $d0))))
-                    (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $a4 ${madd(fma, '$s', '$d0', '$a4')})
+                    (local.set $a5 ${madd(fma, '$s', '$d1', '$a5')})
                     (local.set $s (v128.load32_splat offset=12 (local.get $px)))
-                    (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $s) (local.get $d0))))
-                    (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $s) (local.get $d1))))
+                    (local.set $a6 ${madd(fma, '$s', '$d0', '$a6')})
+                    (local.set $a7 ${madd(fma, '$s', '$d1', '$a7')})
                     (local.set $px (i32.add (local.get $px) (local.get $xs)))
                     (local.set $pd (i32.add (local.get $pd) (local.get $ds)))
                     (br_if $lw (i32.lt_u (local.get $pd) (local.get $pend))))
@@ -290,6 +295,97 @@ const WAT = String.raw`
         (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+  ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
+  ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
+  ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
+  (func (export "conv")
+    (param $xp i32) (param $w i32) (param $y i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32)
+    (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
+    (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $w0 v128) (local $w1 v128) (local $s v128)
+    (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
+    (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
+    (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $ys (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $x1 (local.get $xs))
+    (local.set $x2 (i32.shl (local.get $xs) (i32.const 1)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $xs)))
+    (local.set $py (local.get $y))
+    (local.set $n (i32.const 0))
+    (loop $ln
+      (local.set $h (i32.const 0))
+      (loop $lh
+        (local.set $wb (i32.const 0))
+        (loop $lwb
+          (local.set $ob (i32.const 0))
+          (loop $lo
+            (local.set $a0 (v128.const i32x4 0 0 0 0))
+            (local.set $a1 (v128.const i32x4 0 0 0 0))
+            (local.set $a2 (v128.const i32x4 0 0 0 0))
+            (local.set $a3 (v128.const i32x4 0 0 0 0))
+            (local.set $a4 (v128.const i32x4 0 0 0 0))
+            (local.set $a5 (v128.const i32x4 0 0 0 0))
+            (local.set $a6 (v128.const i32x4 0 0 0 0))
+            (local.set $a7 (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (loop $li
+              (local.set $j (i32.const 0))
+              (loop $lj
+                (local.set $px (i32.add (local.get $xp) (i32.mul (local.get $xs)
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.add (local.get $h) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
+                    (i32.add (local.get $wb) (i32.mul (local.get $j) (local.get $dil)))))))
+                (local.set $pw (i32.add (local.get $w) (i32.shl
+                  (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin)) (local.get $cout)) (local.get $ob))
+                  (i32.const 2))))
+                (local.set $pend (i32.add (local.get $px) (local.get $xs)))
+                (loop $lc
+                  (local.set $w0 (v128.load (local.get $pw)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pw)))
+                  (local.set $s (v128.load32_splat (local.get $px)))
+                  (local.set $a0 ${madd(fma, '$s', '$w0', '$a0')})
+                  (local.set $a1 ${madd(fma, '$s', '$w1', '$a1')})
+                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x1))))
+                  (local.set $a2 ${madd(fma, '$s', '$w0', '$a2')})
+                  (local.set $a3 ${madd(fma, '$s', '$w1', '$a3')})
+                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x2))))
+                  (local.set $a4 ${madd(fma, '$s', '$w0', '$a4')})
+                  (local.set $a5 ${madd(fma, '$s', '$w1', '$a5')})
+                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x3))))
+                  (local.set $a6 ${madd(fma, '$s', '$w0', '$a6')})
+                  (local.set $a7 ${madd(fma, '$s', '$w1', '$a7')})
+                  (local.set $px (i32.add (local.get $px) (i32.const 4)))
+                  (local.set $pw (i32.add (local.get $pw) (local.get $ys)))
+                  (br_if $lc (i32.lt_u (local.get $px) (local.get $pend))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
+            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 0))))
+            (v128.store (local.get $q) (local.get $a0))
+            (v128.store offset=16 (local.get $q) (local.get $a1))
+            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 1))))
+            (v128.store (local.get $q) (local.get $a2))
+            (v128.store offset=16 (local.get $q) (local.get $a3))
+            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 2))))
+            (v128.store (local.get $q) (local.get $a4))
+            (v128.store offset=16 (local.get $q) (local.get $a5))
+            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 3))))
+            (v128.store (local.get $q) (local.get $a6))
+            (v128.store offset=16 (local.get $q) (local.get $a7))
+            (local.set $py (i32.add (local.get $py) (i32.const 32)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+            (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
+          ;; py advanced by cout floats within the 4-pixel tile row; move to the next tile
+          (local.set $py (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 3))))
+          (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+          (br_if $lwb (i32.lt_u (local.get $wb) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
 )`;
 
 export interface SimdKernels {
@@ -298,10 +394,25 @@ export interface SimdKernels {
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
   convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
+  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
   xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
 }
 
 let kernels: SimdKernels | undefined;
+let fmaEnabled = false;
+
+/** Whether the kernels were built with relaxed-SIMD fused multiply-add. */
+export function simdUsesFma(): boolean {
+  return fmaEnabled;
+}
+
+function enableRelaxedSimd(): void {
+  try {
+    v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+  } catch {
+    // not Node, or the flag is gone (relaxed SIMD shipped): validation below decides
+  }
+}
 
 /** The SIMD kernels bound to the current wasm backend's memory, or undefined before initSimdKernels. */
 export function simdKernels(): SimdKernels | undefined {
@@ -315,9 +426,21 @@ export async function initSimdKernels(): Promise<void> {
   const memory = backend?.wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('bitsr SIMD kernels: the tfjs-wasm backend does not expose its memory (tfjs version changed?)');
   const wabt = await (await import('wabt')).default();
-  const mod = wabt.parseWat('bitsr-kernels.wat', WAT, { simd: true });
-  const { buffer } = mod.toBinary({});
-  mod.destroy();
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(new Uint8Array(buffer)), { env: { memory } });
+  const assemble = (fma: boolean): Uint8Array<ArrayBuffer> => {
+    const mod = wabt.parseWat('bitsr-kernels.wat', wat(fma), { simd: true, relaxed_simd: fma });
+    try {
+      return new Uint8Array(mod.toBinary({}).buffer);
+    } finally {
+      mod.destroy();
+    }
+  };
+  // Relaxed SIMD's fused multiply-add runs the multiply-accumulate loops ~1.4× faster here
+  // (measured: conv weight gradient 42 vs 30 GFLOP/s). Node 20 has it behind a V8 flag (on by
+  // default from Node 22); where it still does not validate, the mul+add build is used.
+  enableRelaxedSimd();
+  const fma = assemble(true);
+  const buffer = WebAssembly.validate(fma) ? fma : assemble(false);
+  fmaEnabled = buffer === fma;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer), { env: { memory } });
   kernels = instance.exports as unknown as SimdKernels;
 }
