@@ -141,7 +141,7 @@ describe('XNOR/popcount binary conv (wasm)', () => {
 });
 
 describe('conv weight-gradient kernel (wasm SIMD)', () => {
-  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 12, 16], [3, 3, 2, 4, 48]]) {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 12, 16], [3, 3, 2, 4, 48], [3, 3, 1, 3, 32]]) {
     it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: equals the batch-as-channels conv on the cpu backend`, async () => {
       const grads = () => {
         const x = rand([2, 6, 7, cin], 41) as tf.Tensor4D;
@@ -153,7 +153,7 @@ describe('conv weight-gradient kernel (wasm SIMD)', () => {
       const ref = grads();
       await initTf('wasm');
       try {
-        expect(convWeightGradApplies(cin, cout)).toBe(true);
+        expect(convWeightGradApplies(Math.ceil(cin / 4) * 4, cout)).toBe(true);
         const got = grads();
         expect(got.length).toBe(ref.length);
         got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-4));

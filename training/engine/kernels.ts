@@ -253,6 +253,60 @@ export function xnorConv(x: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, dil: 
   return run(XNOR, { x, w, alpha }, { dil }) as tf.Tensor4D;
 }
 
+// Binary-conv weight helpers on the small kernel tensors (one JS pass instead of ~12 tiny tfjs ops,
+// each ~30–75 µs of dispatch here). Weights HWIO [kh, kw, ci, co]; α[o] = mean over (kh, kw, ci) of |w|.
+const FLIP_BIN = 'BitsrFlipBinaryKernel';
+const BIN_W_GRAD = 'BitsrBinaryWeightGrad';
+
+function alphas(w: Float32Array, co: number): Float64Array {
+  const a = new Float64Array(co);
+  for (let i = 0; i < w.length; i++) a[i % co] += Math.abs(w[i]);
+  const k = w.length / co;
+  for (let o = 0; o < co; o++) a[o] = Math.fround(a[o] / k);
+  return a;
+}
+
+// dX kernel of the binary conv: out[i, j, o, c] = sign(w[kh-1-i, kw-1-j, c, o]) · α[o], sign(0) = +1.
+register(FLIP_BIN, ['w'], (i) => {
+  const [kh, kw, ci, co] = i[0].shape;
+  return [[kh, kw, co, ci]];
+}, ([w], [out], attrs) => {
+  const [kh, kw, ci, co] = attrs.shape as number[];
+  const a = alphas(w, co);
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+    const dst = (i * kw + j) * co * ci;
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[src + c * co + o] >= 0 ? a[o] : -a[o];
+  }
+});
+
+// Latent-weight gradient of conv(x, sign W)·α from raw = dL/d(sign W) before the α scale:
+// dW = est'(W) · raw · α + |W|' · dα / K, dα[o] = Σ sign(W) · raw, |W|' = step(W, −1) as in tfjs.
+register(BIN_W_GRAD, ['raw', 'w'], (i) => [i[1].shape], ([raw, w], [dw], attrs) => {
+  const co = (attrs.shape as number[])[3];
+  const est = attrs.est as number;
+  const a = alphas(w, co);
+  const dAlpha = new Float64Array(co);
+  for (let i = 0; i < w.length; i++) dAlpha[i % co] += (w[i] >= 0 ? 1 : -1) * raw[i];
+  const k = w.length / co;
+  for (let i = 0; i < w.length; i++) {
+    const o = i % co;
+    const ax = Math.abs(w[i]);
+    const g = est === 0 ? (ax < 1 ? 1 : 0) : est === 1 ? Math.max(0, 2 - 2 * ax) : Math.max(0, 4 - 8 * ax);
+    dw[i] = g * Math.fround(raw[i] * a[o]) + (w[i] > 0 ? 1 : -1) * Math.fround(dAlpha[o]) / k;
+  }
+});
+
+/** The binary conv's dX kernel: flipped, in/out-swapped sign(W), scaled by α = mean|W| per output channel. */
+export function flipBinaryKernel(w: tf.Tensor4D): tf.Tensor4D {
+  return run(FLIP_BIN, { w }, { shape: w.shape }) as tf.Tensor4D;
+}
+
+/** dL/dW (latent weights) of conv(x, sign W)·α, from raw = the conv weight gradient with sign W. */
+export function binaryWeightGrad(raw: tf.Tensor4D, w: tf.Tensor4D, est: Estimator): tf.Tensor4D {
+  return run(BIN_W_GRAD, { raw, w }, { shape: w.shape, est: EST_CODE[est] }) as tf.Tensor4D;
+}
+
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
   tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap);
 

@@ -8,7 +8,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { convKernelApplies, convValid, convWeightGrad, convWeightGradApplies, flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryWeightGrad, convKernelApplies, convValid, convWeightGrad, convWeightGradApplies, flipBinaryKernel, flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -66,9 +66,14 @@ function samePads(kh: number, kw: number, dil: number): Pads {
  * as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout], stride d. Returns HWIO.
  */
 function weightGrad(x: T4, dy: T4, kh: number, kw: number, dil: number): T4 {
-  if (convWeightGradApplies(x.shape[3], dy.shape[3])) {
-    // The SIMD kernel (kernels.ts): same sums without the padding and the three transposes.
-    return convWeightGrad(x, dy, kh, kw, dil);
+  const cin = x.shape[3];
+  const cin4 = Math.ceil(cin / 4) * 4;
+  if (convWeightGradApplies(cin4, dy.shape[3])) {
+    // The SIMD kernel (kernels.ts): same sums without the padding and the three transposes. An
+    // input with Cin not a multiple of 4 (the RGB head) gets zero channels, then they are dropped.
+    if (cin4 === cin) return convWeightGrad(x, dy, kh, kw, dil);
+    const dw = convWeightGrad(tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, cin4 - cin]]), dy, kh, kw, dil);
+    return tf.slice(dw, [0, 0, 0, 0], [kh, kw, cin, dy.shape[3]]);
   }
   const pads = samePads(kh, kw, dil);
   const padded = pads[1][0] || pads[2][0] ? tf.pad(x, pads) : x;
@@ -145,14 +150,8 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
-          const s = signKernel(sw) as T4;
-          const alpha = weightScale(sw);
-          const dx = convSame(dy, flipKernel(s, alpha), dil);
-          const raw = weightGrad(sx, dy, kh, kw, dil);
-          const dAlpha = tf.sum(tf.mul(s, raw), [0, 1, 2], true);
-          // Through sign (the estimator) and through α = mean|W| (tfjs's |x|' is step(x, −1)).
-          const k = kh * kw * sw.shape[2];
-          const dw = tf.add(signGradKernel(tf.mul(raw, alpha), sw, est), tf.mul(tf.step(sw, -1), tf.div(dAlpha, k)));
+          const dx = convSame(dy, flipBinaryKernel(sw), dil);
+          const dw = binaryWeightGrad(weightGrad(sx, dy, kh, kw, dil), sw, est);
           return [dx, dw];
         },
       };

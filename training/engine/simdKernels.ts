@@ -406,6 +406,14 @@ export function simdUsesFma(): boolean {
   return fmaEnabled;
 }
 
+/** Whether this runtime accepts relaxed SIMD (a one-instruction module), after enabling the V8 flag. */
+export function relaxedSimdAvailable(): boolean {
+  enableRelaxedSimd();
+  // (module (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))))
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+  return WebAssembly.validate(probe);
+}
+
 function enableRelaxedSimd(): void {
   try {
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
