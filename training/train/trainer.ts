@@ -258,19 +258,28 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const lr = learningRate(cfg, step);
       const t = step + 1;
       const c1 = 1 - Math.pow(b1, t);
-      const c2 = 1 - Math.pow(b2, t);
+      const ic2 = 1 / (1 - Math.pow(b2, t));
+      // Sum the workers' gradients into gradBufs[0] first: one pass per buffer keeps the update loop
+      // branch-free (this loop is serial, the workers wait for it: ~2 ms for 90K parameters).
+      const g0 = gradBufs[0];
+      for (let k = 1; k < W; k++) {
+        const gk = gradBufs[k];
+        for (let i = 0; i < total; i++) g0[i] += gk[i];
+      }
+      const inv = 1 / W;
       for (const s of layout) {
         const group = groupOf.get(s.name);
-        const a = group === 'binary' ? lr * cfg.lrBinaryScale : lr;
+        const a = (group === 'binary' ? lr * cfg.lrBinaryScale : lr) / c1;
         const clip = group === 'binary' ? cfg.latentClip : 0;
-        for (let i = s.offset; i < s.offset + s.size; i++) {
-          let g = 0;
-          for (let k = 0; k < W; k++) g += gradBufs[k][i];
-          g /= W;
-          m[i] = b1 * m[i] + (1 - b1) * g;
-          v[i] = b2 * v[i] + (1 - b2) * g * g;
-          let w = theta[i] - (a * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps);
-          if (clip > 0) w = Math.max(-clip, Math.min(clip, w));
+        const end = s.offset + s.size;
+        for (let i = s.offset; i < end; i++) {
+          const g = g0[i] * inv;
+          const mi = b1 * m[i] + (1 - b1) * g;
+          const vi = b2 * v[i] + (1 - b2) * g * g;
+          m[i] = mi;
+          v[i] = vi;
+          let w = theta[i] - (a * mi) / (Math.sqrt(vi * ic2) + eps);
+          if (clip > 0) w = w < -clip ? -clip : w > clip ? clip : w;
           theta[i] = w;
         }
       }
