@@ -1,10 +1,13 @@
 /**
- * Fused kernels for the training hot path, registered for the wasm backend (and cpu, for the
- * reference tests). tfjs-wasm runs every elementwise op as its own pass with its own tensor
- * (measured here on 8×24×24×32: ~0.1 ms per pass, ~0.4 ms per per-channel Sum), and a PReLU
- * backward built from tfjs ops takes nine of them. Each kernel below is one pass over the
- * backend's own memory: WebAssembly SIMD (simdKernels.ts) on the wasm backend where the shape
- * allows, else the JS body, which is also the cpu backend's reference.
+ * bitsr's tfjs kernels for the training hot path (used by layers.ts):
+ * - elementwise: sign, the estimator gradients, the PReLU backward. tfjs-wasm runs every
+ *   elementwise op as its own pass (measured here on 8×24×24×32: ~0.1 ms per pass, ~0.4 ms per
+ *   per-channel Sum; a PReLU backward from tfjs ops takes nine). Each is one pass: WebAssembly SIMD
+ *   (simdKernels.ts) on the wasm heap where the shape allows, else a JS body, which is also the cpu
+ *   backend's implementation (the reference tests run there);
+ * - the binary conv's small weight ops (flipped dX kernel, latent-weight gradient): JS, both backends;
+ * - conv forward/dX, conv dW and the XNOR binary conv: wasm SIMD only, behind `...Applies` checks
+ *   (layers.ts falls back to tfjs ops elsewhere).
  */
 import type { Estimator } from '../../src/model/config';
 import { simdKernels, type SimdKernels } from './simdKernels';
@@ -79,14 +82,15 @@ register(SIGN, ['x'], (i) => [i[0].shape], ([x], [y]) => {
 });
 
 const EST_CODE: Record<Estimator, number> = { ste: 0, approxsign: 1, sharp: 2 };
+/** d sign/dx at |x| = ax for an EST_CODE estimator (NaN stays NaN). */
+function estimatorDerivative(ax: number, est: number): number {
+  if (est === 0) return ax < 1 ? 1 : ax >= 1 ? 0 : NaN;
+  return est === 1 ? Math.max(0, 2 - 2 * ax) : Math.max(0, 4 - 8 * ax);
+}
 // dx = dy · d sign/dx as estimated: STE-clip 1{|x|<1}; ApproxSign 2−2|x|; sharp 4−8|x| (clipped at 0).
 register(SIGN_GRAD, ['dy', 'x'], (i) => [i[1].shape], ([dy, x], [dx], attrs) => {
   const est = attrs.est as number;
-  for (let i = 0; i < x.length; i++) {
-    const ax = Math.abs(x[i]);
-    const g = est === 0 ? (ax < 1 ? 1 : ax >= 1 ? 0 : NaN) : est === 1 ? Math.max(0, 2 - 2 * ax) : Math.max(0, 4 - 8 * ax);
-    dx[i] = dy[i] * g;
-  }
+  for (let i = 0; i < x.length; i++) dx[i] = dy[i] * estimatorDerivative(Math.abs(x[i]), est);
 }, (k, [dy, x, dx], [, xi], attrs) => {
   const n = size(xi.shape);
   if (n % 4) return false;
@@ -291,9 +295,7 @@ register(BIN_W_GRAD, ['raw', 'w'], (i) => [i[1].shape], ([raw, w], [dw], attrs) 
   const k = w.length / co;
   for (let i = 0; i < w.length; i++) {
     const o = i % co;
-    const ax = Math.abs(w[i]);
-    const g = est === 0 ? (ax < 1 ? 1 : 0) : est === 1 ? Math.max(0, 2 - 2 * ax) : Math.max(0, 4 - 8 * ax);
-    dw[i] = g * Math.fround(raw[i] * a[o]) + (w[i] > 0 ? 1 : -1) * Math.fround(dAlpha[o]) / k;
+    dw[i] = estimatorDerivative(Math.abs(w[i]), est) * Math.fround(raw[i] * a[o]) + (w[i] > 0 ? 1 : -1) * Math.fround(dAlpha[o]) / k;
   }
 });
 

@@ -1,8 +1,9 @@
 /**
  * tfjs ops with the gradients this project needs (tf.customGrad):
- * - conv2d whose backward avoids the wasm traps measured here: dX as a conv2d with the flipped,
- *   in/out-swapped kernel (conv2dTranspose runs at 3 GFLOP/s), and dW as one conv2d with the
- *   batch as channels (wasm has no Conv2DBackpropFilter; transposed matMul runs at 3 GFLOP/s);
+ * - conv2d with a fast custom backward: bitsr's SIMD kernels (kernels.ts) for the forward, dX and
+ *   dW where the shape allows; elsewhere dX as a conv2d with the flipped, in/out-swapped kernel
+ *   (conv2dTranspose runs at 3 GFLOP/s) and dW as one conv2d with the batch as channels (wasm has
+ *   no Conv2DBackpropFilter; transposed matMul runs at 3 GFLOP/s);
  * - sign with sign(0) = +1 and a selectable estimator for its derivative;
  * - the binary conv with XNOR-Net weights sign(W)·mean|W| per output channel, as one op;
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
@@ -61,9 +62,9 @@ function samePads(kh: number, kw: number, dil: number): Pads {
 }
 
 /**
- * dW[i,j,ci,co] = Σ_{n,h,w} xpad[n, h+i·d, w+j·d, ci] · dy[n,h,w,co]: a conv with the batch as
- * channels (wasm has no Conv2DBackpropFilter; a transposed matMul runs at 3 GFLOP/s): input xpad
- * as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout], stride d. Returns HWIO.
+ * dW[i,j,ci,co] = Σ_{n,h,w} xpad[n, h+i·d, w+j·d, ci] · dy[n,h,w,co], HWIO. Without the SIMD kernel:
+ * a conv with the batch as channels: input xpad as [Cin, Hp, Wp, N], filter dy as [H, W, N, Cout],
+ * stride d.
  */
 function weightGrad(x: T4, dy: T4, kh: number, kw: number, dil: number): T4 {
   const cin = x.shape[3];
