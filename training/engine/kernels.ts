@@ -63,6 +63,20 @@ function register(name: string, inputNames: string[], outShapes: (ins: Info[], a
   }
 }
 
+/** A wasm-only kernel: `fn` gets the backend, the SIMD kernels and a tensor -> heap offset function. */
+function registerWasm(name: string, fn: (b: WasmBackend, k: SimdKernels, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, ptr: (t: Info) => number) => Info): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as unknown as WasmBackend;
+      const k = simdKernels();
+      if (!k) throw new Error(`${name}: bitsr SIMD kernels not initialised (initTf('wasm') does it)`);
+      return fn(b, k, inputs, (attrs ?? {}) as Record<string, unknown>, (t) => b.dataIdMap.get(t.dataId).memoryOffset);
+    },
+  });
+}
+
 const SIGN = 'BitsrSign';
 const SIGN_GRAD = 'BitsrSignGrad';
 const PRELU_GRAD = 'BitsrPreluGrad';
@@ -121,81 +135,69 @@ register(PRELU_GRAD, ['dy', 'x', 'a'], (i) => [i[1].shape, [size(i[2].shape)]], 
   return true;
 });
 
+/** out[i, j, o, c] = f(w[kh-1-i, kw-1-j, c, o], o): HWIO kernel -> the dX kernel's layout. */
+function flipInto(w: Float32Array, out: Float32Array, [kh, kw, ci, co]: number[], f: (v: number, o: number) => number): void {
+  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
+    const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
+    const dst = (i * kw + j) * co * ci;
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = f(w[src + c * co + o], o);
+  }
+}
+
 // HWIO kernel -> spatially flipped, in/out swapped, optionally scaled per output channel of the
 // original kernel: out[i, j, o, c] = w[kh-1-i, kw-1-j, c, o] · s[o]. The dX kernel of a conv.
 register(FLIP, ['w', 's'], (i) => {
   const [kh, kw, ci, co] = i[0].shape;
   return [[kh, kw, co, ci]];
 }, ([w, s], [out], attrs) => {
-  const [kh, kw, ci, co] = attrs.shape as number[];
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-    const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-    const dst = (i * kw + j) * co * ci;
-    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[src + c * co + o] * s[o];
-  }
+  flipInto(w, out, attrs.shape as number[], (v, o) => v * s[o]);
 });
 
 const XNOR = 'BitsrXnorConv';
 // Binary conv of an exactly ±1 input by XNOR/popcount (wasm only; see xnorConvApplies).
-tf.registerKernel({
-  kernelName: XNOR,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackend;
-    const k = simdKernels();
-    if (!k) throw new Error('bitsr XNOR conv: SIMD kernels not initialised');
-    const x = inputs.x as Info;
-    const w = inputs.w as Info;
-    const [N, H, W, cin] = x.shape;
-    const [kh, kw, , cout] = w.shape;
-    const words = cin / 32;
-    const dil = (attrs as { dil: number }).dil;
-    const out = b.makeOutput([N, H, W, cout], 'float32');
-    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-    const aBytes = N * H * W * words * 4;
-    const wBytes = kh * kw * words * cout * 4;
-    const scratch = b.wasm._malloc(aBytes + wBytes + cout * 4 + 16);
-    try {
-      const a = scratch;
-      const wb = scratch + aBytes;
-      const acc = wb + wBytes;
-      if (k.packSigns(ptr(x), a, N * H * W * words)) {
-        b.typedArrayFromHeap(out).fill(NaN); // NaN in, NaN out (the NaN guard must see it)
-        return out;
-      }
-      // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
-      const wv = b.typedArrayFromHeap(w);
-      const bits = new Uint32Array(b.wasm.asm.memory.buffer, wb, kh * kw * words * cout);
-      bits.fill(0);
-      for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) {
-        if (wv[(t * cin + ci) * cout + o] < 0) bits[(t * words + (ci >> 5)) * cout + o] |= 1 << (ci & 31);
-      }
-      k.xnorConv(a, wb, ptr(inputs.alpha as Info), ptr(out), acc, N, H, W, words, cout, kh, kw, dil);
-    } finally {
-      b.wasm._free(scratch);
+registerWasm(XNOR, (b, k, inputs, attrs, ptr) => {
+  const x = inputs.x as Info;
+  const w = inputs.w as Info;
+  const [N, H, W, cin] = x.shape;
+  const [kh, kw, , cout] = w.shape;
+  const words = cin / 32;
+  const dil = (attrs as { dil: number }).dil;
+  const out = b.makeOutput([N, H, W, cout], 'float32');
+  const aBytes = N * H * W * words * 4;
+  const wBytes = kh * kw * words * cout * 4;
+  const scratch = b.wasm._malloc(aBytes + wBytes + cout * 4 + 16);
+  try {
+    const a = scratch;
+    const wb = scratch + aBytes;
+    const acc = wb + wBytes;
+    if (k.packSigns(ptr(x), a, N * H * W * words)) {
+      b.typedArrayFromHeap(out).fill(NaN); // NaN in, NaN out (the NaN guard must see it)
+      return out;
     }
-    return out;
-  },
+    // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
+    const wv = b.typedArrayFromHeap(w);
+    const bits = new Uint32Array(b.wasm.asm.memory.buffer, wb, kh * kw * words * cout);
+    bits.fill(0);
+    for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) {
+      if (wv[(t * cin + ci) * cout + o] < 0) bits[(t * words + (ci >> 5)) * cout + o] |= 1 << (ci & 31);
+    }
+    k.xnorConv(a, wb, ptr(inputs.alpha as Info), ptr(out), acc, N, H, W, words, cout, kh, kw, dil);
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return out;
 });
 
 const DW = 'BitsrConvWeightGrad';
-tf.registerKernel({
-  kernelName: DW,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackend;
-    const k = simdKernels();
-    if (!k) throw new Error('bitsr conv weight gradient: SIMD kernels not initialised');
-    const x = inputs.x as Info;
-    const dy = inputs.dy as Info;
-    const [N, H, W, cin] = x.shape;
-    const cout = dy.shape[3];
-    const { kh, kw, dil } = attrs as { kh: number; kw: number; dil: number };
-    const out = b.makeOutput([kh, kw, cin, cout], 'float32');
-    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-    k.convWeightGrad(ptr(x), ptr(dy), ptr(out), N, H, W, cin, cout, kh, kw, dil);
-    return out;
-  },
+registerWasm(DW, (b, k, inputs, attrs, ptr) => {
+  const x = inputs.x as Info;
+  const dy = inputs.dy as Info;
+  const [N, H, W, cin] = x.shape;
+  const cout = dy.shape[3];
+  const { kh, kw, dil } = attrs as { kh: number; kw: number; dil: number };
+  const out = b.makeOutput([kh, kw, cin, cout], 'float32');
+  k.convWeightGrad(ptr(x), ptr(dy), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+  return out;
 });
 
 /** Whether convWeightGrad runs this shape: wasm backend, Cin a multiple of 4, Cout of 8. */
@@ -212,25 +214,17 @@ export function convWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: 
 }
 
 const CONV = 'BitsrConv';
-tf.registerKernel({
-  kernelName: CONV,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackend;
-    const k = simdKernels();
-    if (!k) throw new Error('bitsr conv: SIMD kernels not initialised');
-    const xp = inputs.xp as Info;
-    const w = inputs.w as Info;
-    const [N, Hp, Wp, cin] = xp.shape;
-    const [kh, kw, , cout] = w.shape;
-    const dil = (attrs as { dil: number }).dil;
-    const H = Hp - dil * (kh - 1);
-    const W = Wp - dil * (kw - 1);
-    const out = b.makeOutput([N, H, W, cout], 'float32');
-    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-    k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
-    return out;
-  },
+registerWasm(CONV, (b, k, inputs, attrs, ptr) => {
+  const xp = inputs.xp as Info;
+  const w = inputs.w as Info;
+  const [N, Hp, Wp, cin] = xp.shape;
+  const [kh, kw, , cout] = w.shape;
+  const dil = (attrs as { dil: number }).dil;
+  const H = Hp - dil * (kh - 1);
+  const W = Wp - dil * (kw - 1);
+  const out = b.makeOutput([N, H, W, cout], 'float32');
+  k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+  return out;
 });
 
 /** Whether convValid runs an output of width `width` with `cout` channels: wasm, width % 4, cout % 8. */
@@ -275,13 +269,8 @@ register(FLIP_BIN, ['w'], (i) => {
   const [kh, kw, ci, co] = i[0].shape;
   return [[kh, kw, co, ci]];
 }, ([w], [out], attrs) => {
-  const [kh, kw, ci, co] = attrs.shape as number[];
-  const a = alphas(w, co);
-  for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
-    const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
-    const dst = (i * kw + j) * co * ci;
-    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[src + c * co + o] >= 0 ? a[o] : -a[o];
-  }
+  const a = alphas(w, (attrs.shape as number[])[3]);
+  flipInto(w, out, attrs.shape as number[], (v, o) => (v >= 0 ? a[o] : -a[o]));
 });
 
 // Latent-weight gradient of conv(x, sign W)·α from raw = dL/d(sign W) before the α scale:

@@ -15,6 +15,19 @@ import { tf } from './tf';
 const madd = (fma: boolean, a: string, b: string, acc: string) =>
   fma ? `(f32x4.relaxed_madd (local.get ${a}) (local.get ${b}) (local.get ${acc}))` : `(f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${a}) (local.get ${b})))`;
 
+/** The 4 × 2-vector register tile of the conv kernels: accumulators $a0..$a7. */
+const accLocals = Array.from({ length: 8 }, (_, k) => `(local $a${k} v128)`).join(' ');
+const zeroAcc = Array.from({ length: 8 }, (_, k) => `(local.set $a${k} (v128.const i32x4 0 0 0 0))`).join('\n');
+/** Tile update: for k = 0..3, s = splat(load(scalar k)); a[2k] += s·v0; a[2k+1] += s·v1. */
+const tileMacs = (fma: boolean, v0: string, v1: string, scalar: (k: number) => string): string =>
+  [0, 1, 2, 3]
+    .map((k) => [
+      `(local.set $s (v128.load32_splat ${scalar(k)}))`,
+      `(local.set $a${2 * k} ${madd(fma, '$s', v0, `$a${2 * k}`)})`,
+      `(local.set $a${2 * k + 1} ${madd(fma, '$s', v1, `$a${2 * k + 1}`)})`,
+    ].join('\n'))
+    .join('\n');
+
 const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
@@ -205,7 +218,7 @@ const wat = (fma: boolean) => String.raw`
     (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32)
     (local $h i32) (local $px i32) (local $pd i32) (local $pend i32) (local $xs i32) (local $ds i32)
     (local $xn i32) (local $dn i32) (local $pw i32) (local $q i32) (local $end i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $d0 v128) (local $d1 v128) (local $s v128)
+    ${accLocals} (local $d0 v128) (local $d1 v128) (local $s v128)
     (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
     (local.set $ds (i32.shl (local.get $cout) (i32.const 2)))
     ;; dw = 0
@@ -235,14 +248,7 @@ const wat = (fma: boolean) => String.raw`
             (loop $lc
               (local.set $ob (i32.const 0))
               (loop $lo
-                (local.set $a0 (v128.const i32x4 0 0 0 0))
-                (local.set $a1 (v128.const i32x4 0 0 0 0))
-                (local.set $a2 (v128.const i32x4 0 0 0 0))
-                (local.set $a3 (v128.const i32x4 0 0 0 0))
-                (local.set $a4 (v128.const i32x4 0 0 0 0))
-                (local.set $a5 (v128.const i32x4 0 0 0 0))
-                (local.set $a6 (v128.const i32x4 0 0 0 0))
-                (local.set $a7 (v128.const i32x4 0 0 0 0))
+                ${zeroAcc}
                 (local.set $h (local.get $h0))
                 (loop $lh
                   (local.set $px (i32.add (i32.add (local.get $xn) (i32.shl (local.get $cb) (i32.const 2)))
@@ -253,18 +259,7 @@ const wat = (fma: boolean) => String.raw`
                   (loop $lw
                     (local.set $d0 (v128.load (local.get $pd)))
                     (local.set $d1 (v128.load offset=16 (local.get $pd)))
-                    (local.set $s (v128.load32_splat offset=0 (local.get $px)))
-                    (local.set $a0 ${madd(fma, '$s', '$d0', '$a0')})
-                    (local.set $a1 ${madd(fma, '$s', '$d1', '$a1')})
-                    (local.set $s (v128.load32_splat offset=4 (local.get $px)))
-                    (local.set $a2 ${madd(fma, '$s', '$d0', '$a2')})
-                    (local.set $a3 ${madd(fma, '$s', '$d1', '$a3')})
-                    (local.set $s (v128.load32_splat offset=8 (local.get $px)))
-                    (local.set $a4 ${madd(fma, '$s', '$d0', '$a4')})
-                    (local.set $a5 ${madd(fma, '$s', '$d1', '$a5')})
-                    (local.set $s (v128.load32_splat offset=12 (local.get $px)))
-                    (local.set $a6 ${madd(fma, '$s', '$d0', '$a6')})
-                    (local.set $a7 ${madd(fma, '$s', '$d1', '$a7')})
+                    ${tileMacs(fma, '$d0', '$d1', (k) => `offset=${4 * k} (local.get $px)`)}
                     (local.set $px (i32.add (local.get $px) (local.get $xs)))
                     (local.set $pd (i32.add (local.get $pd) (local.get $ds)))
                     (br_if $lw (i32.lt_u (local.get $pd) (local.get $pend))))
@@ -305,7 +300,7 @@ const wat = (fma: boolean) => String.raw`
     (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
     (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
-    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $w0 v128) (local $w1 v128) (local $s v128)
+    ${accLocals} (local $w0 v128) (local $w1 v128) (local $s v128)
     (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
     (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
     (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
@@ -322,14 +317,7 @@ const wat = (fma: boolean) => String.raw`
         (loop $lwb
           (local.set $ob (i32.const 0))
           (loop $lo
-            (local.set $a0 (v128.const i32x4 0 0 0 0))
-            (local.set $a1 (v128.const i32x4 0 0 0 0))
-            (local.set $a2 (v128.const i32x4 0 0 0 0))
-            (local.set $a3 (v128.const i32x4 0 0 0 0))
-            (local.set $a4 (v128.const i32x4 0 0 0 0))
-            (local.set $a5 (v128.const i32x4 0 0 0 0))
-            (local.set $a6 (v128.const i32x4 0 0 0 0))
-            (local.set $a7 (v128.const i32x4 0 0 0 0))
+            ${zeroAcc}
             (local.set $i (i32.const 0))
             (loop $li
               (local.set $j (i32.const 0))
@@ -344,18 +332,7 @@ const wat = (fma: boolean) => String.raw`
                 (loop $lc
                   (local.set $w0 (v128.load (local.get $pw)))
                   (local.set $w1 (v128.load offset=16 (local.get $pw)))
-                  (local.set $s (v128.load32_splat (local.get $px)))
-                  (local.set $a0 ${madd(fma, '$s', '$w0', '$a0')})
-                  (local.set $a1 ${madd(fma, '$s', '$w1', '$a1')})
-                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x1))))
-                  (local.set $a2 ${madd(fma, '$s', '$w0', '$a2')})
-                  (local.set $a3 ${madd(fma, '$s', '$w1', '$a3')})
-                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x2))))
-                  (local.set $a4 ${madd(fma, '$s', '$w0', '$a4')})
-                  (local.set $a5 ${madd(fma, '$s', '$w1', '$a5')})
-                  (local.set $s (v128.load32_splat (i32.add (local.get $px) (local.get $x3))))
-                  (local.set $a6 ${madd(fma, '$s', '$w0', '$a6')})
-                  (local.set $a7 ${madd(fma, '$s', '$w1', '$a7')})
+                  ${tileMacs(fma, '$w0', '$w1', (k) => (k ? `(i32.add (local.get $px) (local.get $x${k}))` : '(local.get $px)'))}
                   (local.set $px (i32.add (local.get $px) (i32.const 4)))
                   (local.set $pw (i32.add (local.get $pw) (local.get $ys)))
                   (br_if $lc (i32.lt_u (local.get $px) (local.get $pend))))
