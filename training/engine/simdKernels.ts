@@ -376,27 +376,20 @@ export interface SimdKernels {
 }
 
 let kernels: SimdKernels | undefined;
-let fmaEnabled = false;
 
-/** Whether the kernels were built with relaxed-SIMD fused multiply-add. */
-export function simdUsesFma(): boolean {
-  return fmaEnabled;
-}
-
-/** Whether this runtime accepts relaxed SIMD (a one-instruction module), after enabling the V8 flag. */
+/**
+ * Whether this runtime accepts relaxed SIMD (a one-instruction module), after enabling the V8 flag:
+ * Node 20 has it behind --experimental-wasm-relaxed-simd, on by default from Node 22.
+ */
 export function relaxedSimdAvailable(): boolean {
-  enableRelaxedSimd();
-  // (module (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))))
-  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
-  return WebAssembly.validate(probe);
-}
-
-function enableRelaxedSimd(): void {
   try {
     v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
   } catch {
-    // not Node, or the flag is gone (relaxed SIMD shipped): validation below decides
+    // not Node, or the flag is gone (relaxed SIMD shipped): validation decides
   }
+  // (module (func (param v128 v128 v128) (result v128) (f32x4.relaxed_madd (local.get 0) (local.get 1) (local.get 2))))
+  const probe = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+  return WebAssembly.validate(probe);
 }
 
 /** The SIMD kernels bound to the current wasm backend's memory, or undefined before initSimdKernels. */
@@ -411,21 +404,16 @@ export async function initSimdKernels(): Promise<void> {
   const memory = backend?.wasm?.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) throw new Error('bitsr SIMD kernels: the tfjs-wasm backend does not expose its memory (tfjs version changed?)');
   const wabt = await (await import('wabt')).default();
-  const assemble = (fma: boolean): Uint8Array<ArrayBuffer> => {
-    const mod = wabt.parseWat('bitsr-kernels.wat', wat(fma), { simd: true, relaxed_simd: fma });
-    try {
-      return new Uint8Array(mod.toBinary({}).buffer);
-    } finally {
-      mod.destroy();
-    }
-  };
   // Relaxed SIMD's fused multiply-add runs the multiply-accumulate loops ~1.4× faster here
-  // (measured: conv weight gradient 42 vs 30 GFLOP/s). Node 20 has it behind a V8 flag (on by
-  // default from Node 22); where it still does not validate, the mul+add build is used.
-  enableRelaxedSimd();
-  const fma = assemble(true);
-  const buffer = WebAssembly.validate(fma) ? fma : assemble(false);
-  fmaEnabled = buffer === fma;
+  // (measured: conv weight gradient 42 vs 30 GFLOP/s); without it, the mul+add build.
+  const fma = relaxedSimdAvailable();
+  const mod = wabt.parseWat('bitsr-kernels.wat', wat(fma), { simd: true, relaxed_simd: fma });
+  let buffer: Uint8Array<ArrayBuffer>;
+  try {
+    buffer = new Uint8Array(mod.toBinary({}).buffer);
+  } finally {
+    mod.destroy();
+  }
   const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer), { env: { memory } });
   kernels = instance.exports as unknown as SimdKernels;
 }
