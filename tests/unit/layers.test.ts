@@ -1,10 +1,10 @@
 /** Custom gradients vs tfjs's reference gradients (cpu backend, tiny shapes), and the sign convention. */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initTf } from '../../training/engine/tf';
-import { binarize, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
+import { binarize, binaryBlock, binaryBlockApplies, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
 import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
-import { convKernelApplies, convWeightGradApplies, xnorConvApplies } from '../../training/engine/kernels';
+import { binaryConvWeightGradApplies, convKernelApplies, convWeightGradApplies, padSpatial, xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
 
 const rand = (shape: number[], seed: number) => {
@@ -138,6 +138,82 @@ describe('XNOR/popcount binary conv (wasm)', () => {
       }
     });
   }
+});
+
+describe('sign-pattern weight gradient of the binary conv (wasm)', () => {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 64, 16], [3, 3, 2, 32, 48]]) {
+    it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: equals the float kernel's gradient of the ±1 input, borders included`, async () => {
+      await initTf('wasm');
+      try {
+        const x = signForward(rand([2, 5, 7, cin], 61)) as tf.Tensor4D;
+        const w = rand([kh, kw, cin, cout], 62) as tf.Tensor4D;
+        const dy = rand([2, 5, 7, cout], 63);
+        expect(binaryConvWeightGradApplies(x.shape, w.shape)).toBe(true);
+        const grads = (binaryInput: boolean) =>
+          tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(binaryConv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil, 'approxsign', binaryInput), dy)))([x, w]).map((g) => Array.from(g.dataSync()));
+        const [fx, fw] = grads(true);
+        const [rx, rw] = grads(false);
+        fx.forEach((v, i) => expect(Math.abs(v - rx[i])).toBeLessThan(1e-5));
+        fw.forEach((v, i) => expect(Math.abs(v - rw[i])).toBeLessThan(1e-4));
+        const poisoned = tf.concat([tf.fill([1, 5, 7, cin], NaN), tf.slice(x, [1], [1])]) as tf.Tensor4D;
+        const gw = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(binaryConv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil, 'ste', true)))([poisoned, w])[1];
+        expect(Number.isNaN(gw.dataSync()[0])).toBe(true);
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('fused basic block (wasm) equals the op-by-op block', () => {
+  for (const [est, cin] of [['approxsign', 32], ['ste', 64], ['sharp', 32]] as Array<[Estimator, number]>) {
+    it(`${est}, ${cin} channels: forward exactly, gradients of h, W and the PReLU slope`, async () => {
+      await initTf('wasm');
+      try {
+        // h has exact zeros and −0 (sign +1), and a skip path through the loss.
+        const h = tf.mul(tf.round(tf.mul(rand([2, 5, 8, cin], 81), 3)), 0.5) as tf.Tensor4D;
+        const w = rand([3, 3, cin, cin], 82) as tf.Tensor4D;
+        const slope = tf.mul(rand([cin], 83), 0.5);
+        const dy = rand([2, 5, 8, cin], 84);
+        expect(binaryBlockApplies(h.shape, w.shape)).toBe(true);
+        const ops = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.add(a, prelu(binaryConv2d(binarize(a, est) as tf.Tensor4D, b as tf.Tensor4D, 1, 'ste', true), tf.reshape(c, [1, 1, 1, -1]))) as tf.Tensor4D;
+        const fused = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => binaryBlock(a as tf.Tensor4D, b as tf.Tensor4D, c, est, 'ste');
+        expect(Array.from(fused(h, w, slope).dataSync())).toEqual(Array.from(ops(h, w, slope).dataSync()));
+        const loss = (f: typeof ops) => (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.mul(f(a, b, c), dy));
+        const got = tf.grads(loss(fused))([h, w, slope]);
+        const ref = tf.grads(loss(ops))([h, w, slope]);
+        got.forEach((g, k) => {
+          expect(g.shape).toEqual(ref[k].shape);
+          expect(maxDiff(g, ref[k])).toBeLessThan(1e-4);
+        });
+        const poisoned = tf.concat([tf.fill([1, 5, 8, cin], NaN), tf.slice(h, [1], [1])]) as tf.Tensor4D;
+        expect(Number.isNaN(fused(poisoned, w, slope).dataSync()[0])).toBe(true);
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('copy kernels (wasm) equal the tfjs ops', () => {
+  it('spatial zero padding and pixel shuffle, forward and gradient', async () => {
+    const run = (useOurs: boolean) => {
+      const x = rand([2, 5, 6, 48], 71) as tf.Tensor4D;
+      const dy = rand([2, 20, 24, 3], 72);
+      const ref = (t: tf.Tensor) => tf.reshape(tf.transpose(tf.reshape(t, [10, 6, 3, 4, 4]), [0, 3, 1, 4, 2]), [2, 20, 24, 3]);
+      const f = (t: tf.Tensor) => tf.sum(tf.mul(useOurs ? pixelShuffle(t as tf.Tensor4D, 4) : ref(t), dy));
+      const pad = useOurs ? padSpatial(x, 1, 2, 0, 3) : tf.pad(x, [[0, 0], [1, 2], [0, 3], [0, 0]]);
+      return [f(x), tf.grad(f)(x), pad].map((t) => Array.from(t.dataSync()));
+    };
+    await initTf('wasm');
+    try {
+      const ref = run(false);
+      run(true).forEach((a, k) => expect(a).toEqual(ref[k]));
+    } finally {
+      await initTf('cpu');
+    }
+  });
 });
 
 describe('conv weight-gradient kernel (wasm SIMD)', () => {

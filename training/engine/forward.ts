@@ -4,7 +4,7 @@ import { createImage } from '../../src/core/image';
 import { bicubicKernel, BICUBIC_PAD } from '../../src/model/bicubicKernel';
 import type { Init, NetGraph, ParamSpec } from '../../src/model/graph';
 import type { DataStats } from './checkpoint';
-import { binarize, binaryConv2d, conv2d, pixelShuffle, prelu } from './layers';
+import { binarize, binaryBlock, binaryBlockApplies, binaryConv2d, conv2d, pixelShuffle, prelu } from './layers';
 import { tf } from './tf';
 
 export { initTf } from './tf';
@@ -51,6 +51,32 @@ export function toTensors(graph: NetGraph, arrays: Record<string, Float32Array>)
   return out;
 }
 
+/** How often each graph value is read (kept values count as read). */
+function useCounts(graph: NetGraph, keep: string[]): Map<string, number> {
+  const n = new Map<string, number>();
+  const use = (k: string) => n.set(k, (n.get(k) ?? 0) + 1);
+  for (const o of graph.ops) {
+    if ('ins' in o) o.ins.forEach(use);
+    else if ('in' in o) use(o.in);
+  }
+  keep.forEach(use);
+  n.set(graph.output, (n.get(graph.output) ?? 0) + 1);
+  return n;
+}
+
+/**
+ * The basic binary block binact → binary 3×3 conv → prelu → add(skip) starting at op i, whose
+ * intermediate values nothing else reads: it can run as one fused op (layers.binaryBlock).
+ */
+function basicBlockAt(graph: NetGraph, i: number, uses: Map<string, number>): { in: string; w: string; slope: string; out: string } | undefined {
+  const [s, c, a, r] = graph.ops.slice(i, i + 4);
+  if (s?.op !== 'binact' || c?.op !== 'conv' || a?.op !== 'prelu' || r?.op !== 'add') return undefined;
+  if (!c.binary || c.in !== s.out || c.b || c.kh !== 3 || c.kw !== 3 || c.dil !== 1 || a.in !== c.out) return undefined;
+  if (r.ins.length !== 2 || r.ins[0] !== s.in || r.ins[1] !== a.out) return undefined;
+  if ([s.out, c.out, a.out].some((k) => uses.get(k) !== 1)) return undefined;
+  return { in: s.in, w: c.w, slope: a.slope, out: r.out };
+}
+
 export interface ForwardOptions {
   /** Also return these intermediate values (e.g. graph.stages for distillation). */
   keep?: string[];
@@ -89,7 +115,15 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
   const P = (k: string) => params[k];
   const vec = (k: string) => tf.reshape(P(k), [1, 1, 1, -1]);
   const binaryValues = new Set(graph.ops.filter((o) => o.op === 'binact').map((o) => o.out));
-  for (const o of graph.ops) {
+  const uses = useCounts(graph, opts.keep ?? []);
+  for (let i = 0; i < graph.ops.length; i++) {
+    const o = graph.ops[i];
+    const block = basicBlockAt(graph, i, uses);
+    if (block && binaryBlockApplies(get(block.in).shape, P(block.w).shape)) {
+      v.set(block.out, binaryBlock(get(block.in), P(block.w) as T4, P(block.slope), cfg.estimatorAct, cfg.estimatorWeight));
+      i += 3;
+      continue;
+    }
     let y: T4;
     switch (o.op) {
       case 'normalize':

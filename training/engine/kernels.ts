@@ -135,12 +135,19 @@ register(PRELU_GRAD, ['dy', 'x', 'a'], (i) => [i[1].shape, [size(i[2].shape)]], 
   return true;
 });
 
-/** out[i, j, o, c] = f(w[kh-1-i, kw-1-j, c, o], o): HWIO kernel -> the dX kernel's layout. */
-function flipInto(w: Float32Array, out: Float32Array, [kh, kw, ci, co]: number[], f: (v: number, o: number) => number): void {
+/**
+ * out[i, j, o, c] = w[kh-1-i, kw-1-j, c, o] · s[o] (binary: sign(w)·s[o], sign(0) = +1): an HWIO
+ * kernel -> the dX kernel's layout.
+ */
+function flipInto(w: Float32Array, out: Float32Array, [kh, kw, ci, co]: number[], s: ArrayLike<number>, binary: boolean): void {
   for (let i = 0; i < kh; i++) for (let j = 0; j < kw; j++) {
     const src = ((kh - 1 - i) * kw + (kw - 1 - j)) * ci * co;
     const dst = (i * kw + j) * co * ci;
-    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) out[dst + o * ci + c] = f(w[src + c * co + o], o);
+    for (let c = 0; c < ci; c++) {
+      const from = src + c * co;
+      if (binary) for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[from + o] >= 0 ? s[o] : -s[o];
+      else for (let o = 0; o < co; o++) out[dst + o * ci + c] = w[from + o] * s[o];
+    }
   }
 }
 
@@ -150,19 +157,20 @@ register(FLIP, ['w', 's'], (i) => {
   const [kh, kw, ci, co] = i[0].shape;
   return [[kh, kw, co, ci]];
 }, ([w, s], [out], attrs) => {
-  flipInto(w, out, attrs.shape as number[], (v, o) => v * s[o]);
+  flipInto(w, out, attrs.shape as number[], s, false);
 });
 
 const XNOR = 'BitsrXnorConv';
-// Binary conv of an exactly ±1 input by XNOR/popcount (wasm only; see xnorConvApplies).
-registerWasm(XNOR, (b, k, inputs, attrs, ptr) => {
-  const x = inputs.x as Info;
-  const w = inputs.w as Info;
+const BLOCK = 'BitsrBinaryBlock';
+
+/**
+ * The XNOR conv of ±1 input x into `out`; with `block`, also out2 = res + prelu(out, slope) (a basic
+ * block's output).
+ */
+function xnorInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, x: Info, w: Info, alpha: Info, dil: number, out: Info, block?: { res: Info; slope: Info; out2: Info }): void {
   const [N, H, W, cin] = x.shape;
   const [kh, kw, , cout] = w.shape;
   const words = cin / 32;
-  const dil = (attrs as { dil: number }).dil;
-  const out = b.makeOutput([N, H, W, cout], 'float32');
   const aBytes = N * H * W * words * 4;
   const wBytes = kh * kw * words * cout * 4;
   const scratch = b.wasm._malloc(aBytes + wBytes + cout * 4 + 16);
@@ -171,22 +179,56 @@ registerWasm(XNOR, (b, k, inputs, attrs, ptr) => {
     const wb = scratch + aBytes;
     const acc = wb + wBytes;
     if (k.packSigns(ptr(x), a, N * H * W * words)) {
-      b.typedArrayFromHeap(out).fill(NaN); // NaN in, NaN out (the NaN guard must see it)
-      return out;
+      // NaN in, NaN out (the NaN guard must see it)
+      b.typedArrayFromHeap(out).fill(NaN);
+      if (block) b.typedArrayFromHeap(block.out2).fill(NaN);
+      return;
     }
     // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
     const wv = b.typedArrayFromHeap(w);
     const bits = new Uint32Array(b.wasm.asm.memory.buffer, wb, kh * kw * words * cout);
     bits.fill(0);
-    for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) for (let o = 0; o < cout; o++) {
-      if (wv[(t * cin + ci) * cout + o] < 0) bits[(t * words + (ci >> 5)) * cout + o] |= 1 << (ci & 31);
+    for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) {
+      const row = (t * cin + ci) * cout;
+      const dst = (t * words + (ci >> 5)) * cout;
+      const bit = 1 << (ci & 31);
+      for (let o = 0; o < cout; o++) if (wv[row + o] < 0) bits[dst + o] |= bit;
     }
-    k.xnorConv(a, wb, ptr(inputs.alpha as Info), ptr(out), acc, N, H, W, words, cout, kh, kw, dil);
+    k.xnorConv(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
   } finally {
     b.wasm._free(scratch);
   }
+}
+
+// Binary conv of an exactly ±1 input by XNOR/popcount (wasm only; see xnorConvApplies).
+registerWasm(XNOR, (b, k, inputs, attrs, ptr) => {
+  const x = inputs.x as Info;
+  const out = b.makeOutput([...x.shape.slice(0, 3), (inputs.w as Info).shape[3]], 'float32');
+  xnorInto(b, k, ptr, x, inputs.w as Info, inputs.alpha as Info, (attrs as { dil: number }).dil, out);
   return out;
 });
+
+// A basic binary block's forward, [y, c]: c = conv(sign h, sign W)·α by XNOR, y = h + prelu(c, slope).
+tf.registerKernel({
+  kernelName: BLOCK,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const b = backend as unknown as WasmBackend;
+    const k = simdKernels();
+    if (!k) throw new Error(`${BLOCK}: bitsr SIMD kernels not initialised`);
+    const h = inputs.h as Info;
+    const c = b.makeOutput(h.shape, 'float32');
+    const y = b.makeOutput(h.shape, 'float32');
+    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+    xnorInto(b, k, ptr, h, inputs.w as Info, inputs.alpha as Info, 1, c, { res: h, slope: inputs.slope as Info, out2: y });
+    return [y, c];
+  },
+});
+
+/** [h + prelu(c, slope), c] with c = conv(sign h, sign W)·α, 3×3 'same': a basic block's forward (wasm). */
+export function binaryBlockForward(h: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, slope: tf.Tensor): [tf.Tensor4D, tf.Tensor4D] {
+  return run(BLOCK, { h, w, alpha, slope }) as unknown as [tf.Tensor4D, tf.Tensor4D];
+}
 
 const DW = 'BitsrConvWeightGrad';
 registerWasm(DW, (b, k, inputs, attrs, ptr) => {
@@ -213,19 +255,64 @@ export function convWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: 
   return run(DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;
 }
 
+const BIN_DW = 'BitsrBinaryConvWeightGrad';
+registerWasm(BIN_DW, (b, k, inputs, attrs, ptr) => {
+  const x = inputs.x as Info;
+  const dy = inputs.dy as Info;
+  const [N, H, W, cin] = x.shape;
+  const cout = dy.shape[3];
+  const words = cin / 32;
+  const { kh, kw, dil } = attrs as { kh: number; kw: number; dil: number };
+  const out = b.makeOutput([kh, kw, cin, cout], 'float32');
+  const aBytes = N * H * W * words * 4;
+  const scratch = b.wasm._malloc(aBytes + words * 8 * 16 * cout * 4);
+  try {
+    if (k.packSigns(ptr(x), scratch, N * H * W * words)) b.typedArrayFromHeap(out).fill(NaN); // the NaN guard must see it
+    else k.binWeightGrad(scratch, ptr(dy), ptr(out), scratch + aBytes, N, H, W, words, cout, kh, kw, dil);
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return out;
+});
+
+/** Whether binaryConvWeightGrad runs this shape: wasm backend, Cin a multiple of 32, Cout of 8. */
+export function binaryConvWeightGradApplies(xShape: number[], wShape: number[]): boolean {
+  const [, , cin, cout] = wShape;
+  return tf.getBackend() === 'wasm' && simdKernels() !== undefined && xShape[3] === cin && cin % 32 === 0 && cout % 8 === 0;
+}
+
+/**
+ * dW (HWIO) of a stride-1 'same' conv whose input x is exactly ±1 (a BinAct output): the float
+ * kernel's sums, grouped by the input's sign patterns (simdKernels.ts binWeightGrad), ~3× faster.
+ */
+export function binaryConvWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, dil: number): tf.Tensor4D {
+  return run(BIN_DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;
+}
+
 const CONV = 'BitsrConv';
-registerWasm(CONV, (b, k, inputs, attrs, ptr) => {
-  const xp = inputs.xp as Info;
-  const w = inputs.w as Info;
+const CONV_EPI = 'BitsrConvEstimatorSkip';
+function convInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, xp: Info, w: Info, dil: number, epi?: { res: Info; ex: Info; est: number }): Info {
   const [N, Hp, Wp, cin] = xp.shape;
   const [kh, kw, , cout] = w.shape;
-  const dil = (attrs as { dil: number }).dil;
   const H = Hp - dil * (kh - 1);
   const W = Wp - dil * (kw - 1);
   const out = b.makeOutput([N, H, W, cout], 'float32');
-  k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+  k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil, epi ? ptr(epi.res) : 0, epi ? ptr(epi.ex) : 0, epi?.est ?? 0);
   return out;
+}
+registerWasm(CONV, (b, k, inputs, attrs, ptr) => convInto(b, k, ptr, inputs.xp as Info, inputs.w as Info, (attrs as { dil: number }).dil));
+registerWasm(CONV_EPI, (b, k, inputs, attrs, ptr) => {
+  const { dil, est } = attrs as { dil: number; est: number };
+  return convInto(b, k, ptr, inputs.xp as Info, inputs.w as Info, dil, { res: inputs.res as Info, ex: inputs.ex as Info, est });
 });
+
+/**
+ * res + convValid(xp, w) · d sign/dx(ex) as estimated: a binary block's input gradient (skip path
+ * plus the BinAct's estimated derivative) in the conv's store (wasm).
+ */
+export function convValidEstimatorSkip(xp: tf.Tensor4D, w: tf.Tensor4D, dil: number, res: tf.Tensor4D, ex: tf.Tensor4D, est: Estimator): tf.Tensor4D {
+  return run(CONV_EPI, { xp, w, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
+}
 
 /** Whether convValid runs an output of width `width` with `cout` channels: wasm, width % 4, cout % 8. */
 export function convKernelApplies(width: number, cout: number): boolean {
@@ -256,9 +343,10 @@ export function xnorConv(x: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, dil: 
 const FLIP_BIN = 'BitsrFlipBinaryKernel';
 const BIN_W_GRAD = 'BitsrBinaryWeightGrad';
 
+/** α[o] = mean over (kh, kw, ci) of |w[..., o]|, summed in float64 (HWIO: o is the fastest axis). */
 function alphas(w: Float32Array, co: number): Float64Array {
   const a = new Float64Array(co);
-  for (let i = 0; i < w.length; i++) a[i % co] += Math.abs(w[i]);
+  for (let r = 0; r < w.length; r += co) for (let o = 0; o < co; o++) a[o] += Math.abs(w[r + o]);
   const k = w.length / co;
   for (let o = 0; o < co; o++) a[o] = Math.fround(a[o] / k);
   return a;
@@ -269,8 +357,7 @@ register(FLIP_BIN, ['w'], (i) => {
   const [kh, kw, ci, co] = i[0].shape;
   return [[kh, kw, co, ci]];
 }, ([w], [out], attrs) => {
-  const a = alphas(w, (attrs.shape as number[])[3]);
-  flipInto(w, out, attrs.shape as number[], (v, o) => (v >= 0 ? a[o] : -a[o]));
+  flipInto(w, out, attrs.shape as number[], alphas(w, (attrs.shape as number[])[3]), true);
 });
 
 // Latent-weight gradient of conv(x, sign W)·α from raw = dL/d(sign W) before the α scale:
@@ -280,13 +367,27 @@ register(BIN_W_GRAD, ['raw', 'w'], (i) => [i[1].shape], ([raw, w], [dw], attrs) 
   const est = attrs.est as number;
   const a = alphas(w, co);
   const dAlpha = new Float64Array(co);
-  for (let i = 0; i < w.length; i++) dAlpha[i % co] += (w[i] >= 0 ? 1 : -1) * raw[i];
+  for (let r = 0; r < w.length; r += co) for (let o = 0; o < co; o++) dAlpha[o] += w[r + o] >= 0 ? raw[r + o] : -raw[r + o];
   const k = w.length / co;
-  for (let i = 0; i < w.length; i++) {
-    const o = i % co;
-    dw[i] = estimatorDerivative(Math.abs(w[i]), est) * Math.fround(raw[i] * a[o]) + (w[i] > 0 ? 1 : -1) * Math.fround(dAlpha[o]) / k;
+  const dA = Float32Array.from(dAlpha, (d) => Math.fround(d) / k);
+  for (let r = 0; r < w.length; r += co) {
+    for (let o = 0; o < co; o++) {
+      const v = w[r + o];
+      dw[r + o] = estimatorDerivative(Math.abs(v), est) * Math.fround(raw[r + o] * a[o]) + (v > 0 ? dA[o] : -dA[o]);
+    }
   }
 });
+
+// α = mean|W| per output channel, [1,1,1,co], as the binary-weight kernels above compute it.
+const SCALE = 'BitsrWeightScale';
+register(SCALE, ['w'], (i) => [[1, 1, 1, i[0].shape[3]]], ([w], [out], attrs) => {
+  out.set(alphas(w, (attrs.shape as number[])[3]));
+});
+
+/** XNOR-Net α = mean|W| per output channel of an HWIO kernel, [1,1,1,co] (no gradient: binaryConv2d's own). */
+export function weightScaleKernel(w: tf.Tensor4D): tf.Tensor {
+  return run(SCALE, { w }, { shape: w.shape }) as tf.Tensor;
+}
 
 /** The binary conv's dX kernel: flipped, in/out-swapped sign(W), scaled by α = mean|W| per output channel. */
 export function flipBinaryKernel(w: tf.Tensor4D): tf.Tensor4D {
@@ -297,6 +398,79 @@ export function flipBinaryKernel(w: tf.Tensor4D): tf.Tensor4D {
 export function binaryWeightGrad(raw: tf.Tensor4D, w: tf.Tensor4D, est: Estimator): tf.Tensor4D {
   return run(BIN_W_GRAD, { raw, w }, { shape: w.shape, est: EST_CODE[est] }) as tf.Tensor4D;
 }
+
+const PAD = 'BitsrPadSpatial';
+// Zero padding of H and W of an NHWC tensor: row copies (tfjs-wasm's PadV2 is ~5× slower here).
+register(PAD, ['x'], (i, a) => {
+  const [n, h, w, c] = i[0].shape;
+  const [t, b, l, r] = a.pads as number[];
+  return [[n, h + t + b, w + l + r, c]];
+}, ([x], [y], attrs) => {
+  const [n, h, w, c] = attrs.shape as number[];
+  const [t, b, l, r] = attrs.pads as number[];
+  const wp = w + l + r;
+  const hp = h + t + b;
+  y.fill(0);
+  const row = w * c;
+  for (let k = 0; k < n; k++) for (let i = 0; i < h; i++) {
+    const src = (k * h + i) * row;
+    y.set(x.subarray(src, src + row), ((k * hp + i + t) * wp + l) * c);
+  }
+});
+
+/** Zero-pads H by (top, bottom) and W by (left, right). No gradient: used inside the custom ops. */
+export function padSpatial(x: tf.Tensor4D, top: number, bottom: number, left: number, right: number): tf.Tensor4D {
+  return run(PAD, { x }, { shape: x.shape, pads: [top, bottom, left, right] }) as tf.Tensor4D;
+}
+
+const D2S = 'BitsrDepthToSpace';
+const S2D = 'BitsrSpaceToDepth';
+/** Copies between x [n, h, w, c·s²] and y [n, h·s, w·s, c] in DepthToSpace 'CRD' order, either way. */
+function shuffle(x: Float32Array, y: Float32Array, [n, h, w, cs]: number[], s: number, toSpace: boolean): void {
+  const c = cs / (s * s);
+  const W = w * s;
+  for (let k = 0; k < n * h; k++) for (let q = 0; q < w; q++) {
+    const src = (k * w + q) * cs;
+    for (let ch = 0; ch < c; ch++) for (let i = 0; i < s; i++) {
+      const dst = ((k * s + i) * W + q * s) * c + ch;
+      const from = src + ch * s * s + i * s;
+      if (toSpace) for (let j = 0; j < s; j++) y[dst + j * c] = x[from + j];
+      else for (let j = 0; j < s; j++) x[from + j] = y[dst + j * c];
+    }
+  }
+}
+register(D2S, ['x'], (i, a) => {
+  const [n, h, w, cs] = i[0].shape;
+  const s = a.s as number;
+  return [[n, h * s, w * s, cs / (s * s)]];
+}, ([x], [y], attrs) => shuffle(x, y, attrs.shape as number[], attrs.s as number, true));
+register(S2D, ['y'], (i, a) => {
+  const [n, hs, ws, c] = i[0].shape;
+  const s = a.s as number;
+  return [[n, hs / s, ws / s, c * s * s]];
+}, ([y], [x], attrs) => shuffle(x, y, attrs.shape as number[], attrs.s as number, false));
+
+/** Depth-to-space ('CRD') as one copy; `spaceToDepth` is its inverse (and its gradient). */
+export function depthToSpace(x: tf.Tensor4D, s: number): tf.Tensor4D {
+  return run(D2S, { x }, { s, shape: x.shape }) as tf.Tensor4D;
+}
+export function spaceToDepth(y: tf.Tensor4D, s: number): tf.Tensor4D {
+  const [n, hs, ws, c] = y.shape;
+  return run(S2D, { y }, { s, shape: [n, hs / s, ws / s, c * s * s] }) as tf.Tensor4D;
+}
+
+// tfjs clones every tensor a gradient saves (Identity); tfjs-wasm's Identity copies. Tensors are
+// immutable and the wasm backend reference-counts data, so a clone can share it, as tfjs-cpu's does.
+if (tf.getKernel('Identity', 'wasm')) tf.unregisterKernel('Identity', 'wasm');
+tf.registerKernel({
+  kernelName: 'Identity',
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend }) => {
+    const x = inputs.x as Info;
+    (backend as unknown as { incRef(id: unknown): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  },
+});
 
 const run = (name: string, inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown> = {}) =>
   tf.engine().runKernel(name, inputs as tf.NamedTensorMap, attrs as tf.NamedAttrMap);

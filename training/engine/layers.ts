@@ -9,7 +9,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { binaryWeightGrad, convKernelApplies, convValid, convWeightGrad, convWeightGradApplies, flipBinaryKernel, flipKernel, preluGradKernel, signGradKernel, signKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryBlockForward, binaryConvWeightGrad, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradKernel, signKernel, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -92,7 +92,7 @@ function convSame(x: T4, w: T4, dil: number): T4 {
   const [kh, kw, , cout] = w.shape;
   const pads = samePads(kh, kw, dil);
   if (!convKernelApplies(x.shape[2], cout)) return tf.conv2d(x, w, 1, pads, 'NHWC', dil);
-  return convValid(pads[1][0] || pads[2][0] ? tf.pad(x, pads) : x, w, dil);
+  return convValid(pads[1][0] || pads[2][0] ? padSpatial(x, pads[1][0], pads[1][1], pads[2][0], pads[2][1]) : x, w, dil);
 }
 
 const convCache = new Map<string, (x: T4, w: T4) => T4>();
@@ -136,23 +136,25 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
   const [kh, kw] = w.shape;
   // An input that is exactly ±1 (a BinAct's output) takes the XNOR/popcount forward on wasm.
   const xnor = binaryInput && xnorConvApplies(x.shape, w.shape);
-  const key = `${kh}x${kw}d${dil}${est}${xnor ? 'x' : ''}`;
+  // ... and its weight gradient the sign-pattern kernel.
+  const binDw = binaryInput && binaryConvWeightGradApplies(x.shape, w.shape);
+  const key = `${kh}x${kw}d${dil}${est}${xnor ? 'x' : ''}${binDw ? 'b' : ''}`;
   let f = binConvCache.get(key);
   if (!f) {
     f = tf.customGrad((xi, wi, save) => {
       const xx = xi as T4;
       const ww = wi as T4;
       (save as tf.GradSaveFunc)([xx, ww]);
-      const value = xnor
-        ? xnorConv(xx, ww, weightScale(ww), dil)
-        : (tf.mul(convSame(xx, signKernel(ww) as T4, dil), weightScale(ww)) as T4);
+      const alpha = weightScaleKernel(ww);
+      const value = xnor ? xnorConv(xx, ww, alpha, dil) : (tf.mul(convSame(xx, signKernel(ww) as T4, dil), alpha) as T4);
       return {
         value,
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
           const dx = convSame(dy, flipBinaryKernel(sw), dil);
-          const dw = binaryWeightGrad(weightGrad(sx, dy, kh, kw, dil), sw, est);
+          const raw = binDw ? binaryConvWeightGrad(sx, dy, kh, kw, dil) : weightGrad(sx, dy, kh, kw, dil);
+          const dw = binaryWeightGrad(raw, sw, est);
           return [dx, dw];
         },
       };
@@ -160,6 +162,45 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
     binConvCache.set(key, f);
   }
   return f(x, w);
+}
+
+/** Whether binaryBlock runs this input shape (wasm: C a multiple of 32, W of 4; 3×3 kernel). */
+export function binaryBlockApplies(xShape: number[], wShape: number[]): boolean {
+  const [kh, kw, cin, cout] = wShape;
+  return kh === 3 && kw === 3 && cin === cout && xnorConvApplies(xShape, wShape) && binaryConvWeightGradApplies(xShape, wShape) && convKernelApplies(xShape[2], cin);
+}
+
+const blockCache = new Map<string, (h: T4, w: T4, slope: tf.Tensor) => T4>();
+
+/**
+ * A whole basic binary block, h + prelu(conv(sign h, sign W)·α, slope), 3×3, as one op (wasm; see
+ * binaryBlockApplies): the XNOR conv writes the block output, and the backward's dX conv adds the
+ * skip gradient and applies the BinAct estimator in its store. Same values as the op-by-op graph
+ * (tests); it saves four elementwise passes, the tape's gradient sum and their tensors.
+ */
+export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, estWeight: Estimator): T4 {
+  const key = `${estAct}/${estWeight}`;
+  let f = blockCache.get(key);
+  if (!f) {
+    f = tf.customGrad((hi, wi, si, save) => {
+      const [hh, ww, ss] = [hi as T4, wi as T4, si as tf.Tensor];
+      const [y, c] = binaryBlockForward(hh, ww, weightScaleKernel(ww), ss);
+      (save as tf.GradSaveFunc)([hh, ww, ss, c]);
+      return {
+        value: y,
+        gradFunc: (dyIn, saved) => {
+          const dy = dyIn as T4;
+          const [sh, sw, sslope, sc] = saved as [T4, T4, tf.Tensor, T4];
+          const [dc, dslope] = preluGradKernel(dy, sc, sslope);
+          const dh = convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw), 1, dy, sh, estAct);
+          const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc as T4, 3, 3, 1), sw, estWeight);
+          return [dh, dw, dslope];
+        },
+      };
+    }) as (h: T4, w: T4, slope: tf.Tensor) => T4;
+    blockCache.set(key, f);
+  }
+  return f(h, w, slope);
 }
 
 let preluOp: ((x: tf.Tensor, a: tf.Tensor) => tf.Tensor) | undefined;
@@ -180,11 +221,19 @@ export function prelu(x: tf.Tensor, a: tf.Tensor): tf.Tensor {
   return preluOp(x, a);
 }
 
-/** Depth-to-space in DepthToSpace 'CRD' order: channel c·s² + i·s + j -> pixel (h·s+i, w·s+j). */
+let shuffleOp: ((x: T4) => T4) | undefined;
+let shuffleScale = 0;
+/**
+ * Depth-to-space in DepthToSpace 'CRD' order: channel c·s² + i·s + j -> pixel (h·s+i, w·s+j). One
+ * copy each way (kernels.ts; a 5-D transpose takes ~2.5 ms on the x4 tail here, measured).
+ */
 export function pixelShuffle(x: T4, s: number): T4 {
-  const [n, h, w, cs] = x.shape;
-  const c = cs / (s * s);
-  const r = tf.reshape(x, [n * h, w, c, s, s]);
-  const t = tf.transpose(r, [0, 3, 1, 4, 2]); // [nh, i, w, j, c]
-  return tf.reshape(t, [n, h * s, w * s, c]);
+  if (!shuffleOp || shuffleScale !== s) {
+    shuffleScale = s;
+    shuffleOp = tf.customGrad((xi, save) => {
+      (save as tf.GradSaveFunc)([]);
+      return { value: depthToSpace(xi as T4, s), gradFunc: (dy) => spaceToDepth(dy as T4, s) };
+    }) as (x: T4) => T4;
+  }
+  return shuffleOp(x);
 }

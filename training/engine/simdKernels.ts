@@ -28,6 +28,45 @@ const tileMacs = (fma: boolean, v0: string, v1: string, scalar: (k: number) => s
     ].join('\n'))
     .join('\n');
 
+
+/** binWeightGrad's table update for the 8 sign-pattern rows $r0..$r7 of one word, 8 channels at $c. */
+const tableAdds = Array.from({ length: 8 }, (_, g) => [
+  `(local.set $q (i32.add (local.get $r${g}) (local.get $c)))`,
+  `(v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $d0)))`,
+  `(v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $d1)))`,
+].join('\n')).join('\n');
+/** Row offsets of the 8 groups of 4 input channels of packed word $word: pattern = its 4 sign bits. */
+const tableRows = Array.from({ length: 8 }, (_, g) =>
+  `(local.set $r${g} (i32.add (i32.add (local.get $pt) (i32.mul (local.get $gb) (i32.const ${g}))) (i32.mul (i32.and (i32.shr_u (local.get $word) (i32.const ${4 * g})) (i32.const 15)) (local.get $ds))))`,
+).join('\n');
+/** Finalization: $v0..$v15 = T[pattern 0..15] (4 channels); tot = Σ; dw for bit b = tot − 2·Σ_{pattern has b}. */
+const tableLoads = Array.from({ length: 16 }, (_, p) => `(local.set $v${p} (v128.load (i32.add (local.get $q) (i32.mul (local.get $ds) (i32.const ${p})))))`).join('\n');
+const sumOf = (ps: number[]): string => ps.slice(1).reduce((e, p) => `(f32x4.add ${e} (local.get $v${p}))`, `(local.get $v${ps[0]})`);
+const all16 = Array.from({ length: 16 }, (_, p) => p);
+const bitStores = [0, 1, 2, 3].map((b) =>
+  `(v128.store (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const ${b})))
+    (f32x4.sub (local.get $tot) (f32x4.add ${sumOf(all16.filter((p) => (p >> b) & 1))} ${sumOf(all16.filter((p) => (p >> b) & 1))})))`,
+).join('\n');
+
+/** Stores the conv tile ($a0..$a7: 4 pixels × 8 channels at $py), plain or with the block epilogue. */
+const storeTile = [0, 1, 2, 3].map((k) => {
+  const q = `(local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const ${k}))))`;
+  const plain = [0, 1].map((v) => `(v128.store offset=${16 * v} (local.get $q) (local.get $a${2 * k + v}))`).join('\n');
+  const epi = [0, 1].map((v) => {
+    const off = `offset=${16 * v}`;
+    return `(local.set $ev (v128.load ${off} (i32.add (local.get $ex) (local.get $rel))))
+      (v128.store ${off} (local.get $q) (f32x4.add (v128.load ${off} (i32.add (local.get $res) (local.get $rel)))
+        (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get $a${2 * k + v})
+          (v128.bitselect
+            (v128.and (f32x4.lt (f32x4.abs (local.get $ev)) (v128.const f32x4 1 1 1 1)) (v128.const f32x4 1 1 1 1))
+            (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (f32x4.abs (local.get $ev)))))
+            (local.get $ste))))))`;
+  }).join('\n');
+  return `${q}
+    (local.set $rel (i32.sub (local.get $q) (local.get $y)))
+    (if (local.get $res) (then ${epi}) (else ${plain}))`;
+}).join('\n');
+
 const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
@@ -105,7 +144,7 @@ const wat = (fma: boolean) => String.raw`
       (local.set $dx (i32.add (local.get $dx) (local.get $cb)))
       (br $pixel))))
   ;; Packs the signs of npix pixels of C = 32*words channels into bits (bit c of word k = channel
-  ;; 32k+c is negative). For the binary conv's input, which is exactly +-1. Returns 1 if any value is
+  ;; 32k+c is < 0; -0 counts as +, sign(0) = sign(-0) = +1), so the input may be a BinAct's real input. Returns 1 if any value is
   ;; NaN (the caller then takes the float path, so NaN still propagates).
   (func (export "packSigns") (param $x i32) (param $out i32) (param $nwords i32) (result i32)
     (local $end i32) (local $q i32) (local $word i32) (local $v v128) (local $nan v128)
@@ -118,7 +157,7 @@ const wat = (fma: boolean) => String.raw`
         (br_if $w (i32.ge_u (local.get $q) (i32.const 32)))
         (local.set $v (v128.load (local.get $x)))
         (local.set $nan (v128.or (local.get $nan) (f32x4.ne (local.get $v) (local.get $v))))
-        (local.set $word (i32.or (local.get $word) (i32.shl (i32x4.bitmask (local.get $v)) (local.get $q))))
+        (local.set $word (i32.or (local.get $word) (i32.shl (i32x4.bitmask (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))) (local.get $q))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $q (i32.add (local.get $q) (i32.const 4)))
         (br $quad)))
@@ -132,10 +171,13 @@ const wat = (fma: boolean) => String.raw`
   ;; a: packed input [N,H,W,words]; wb: packed sign(W) [kh,kw,words,Cout]; alpha: f32 [Cout];
   ;; acc: scratch, 4*Cout bytes (per-byte popcount sums: taps*words*8 must stay <= 255).
   ;; Cout: a multiple of 4. The float conv of +-1 values gives the same exact integers.
+  ;; With res != 0 it is also a whole basic block's forward: y2 = res + prelu(y, slope), with y
+  ;; (the conv output) still written for the backward.
   (func (export "xnorConv")
     (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $acc i32)
     (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)
+    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $slope i32) (param $y2 i32)
+    (local $cv v128)
     (local $n i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $k i32) (local $g i32)
     (local $hh i32) (local $ww i32) (local $valid i32) (local $pa i32) (local $pw i32) (local $av v128)
     (local $cnt v128) (local $ob i32) (local $rowb i32)
@@ -192,20 +234,121 @@ const wat = (fma: boolean) => String.raw`
           (loop $out
             (local.set $cnt (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u
               (v128.load (i32.add (local.get $acc) (local.get $g))))))
-            (v128.store (i32.add (local.get $y) (local.get $g))
-              (f32x4.mul (v128.load (i32.add (local.get $alpha) (local.get $g)))
+            (local.set $cv (f32x4.mul (v128.load (i32.add (local.get $alpha) (local.get $g)))
                 (f32x4.convert_i32x4_s (i32x4.sub
                   (i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5))))
                   (i32x4.shl (local.get $cnt) (i32.const 1))))))
+            (v128.store (i32.add (local.get $y) (local.get $g)) (local.get $cv))
+            (if (local.get $res) (then
+              (v128.store (i32.add (local.get $y2) (local.get $g))
+                (f32x4.add (v128.load (i32.add (local.get $res) (local.get $g)))
+                  (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load (i32.add (local.get $slope) (local.get $g))))
+                    (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0)))))))
             (local.set $g (i32.add (local.get $g) (i32.const 16)))
             (br_if $out (i32.lt_u (local.get $g) (i32.shl (local.get $cout) (i32.const 2)))))
           (local.set $y (i32.add (local.get $y) (i32.shl (local.get $cout) (i32.const 2))))
+          (local.set $res (select (i32.add (local.get $res) (i32.shl (local.get $cout) (i32.const 2))) (i32.const 0) (local.get $res)))
+          (local.set $y2 (i32.add (local.get $y2) (i32.shl (local.get $cout) (i32.const 2))))
           (local.set $w (i32.add (local.get $w) (i32.const 1)))
           (br_if $lw (i32.lt_u (local.get $w) (local.get $W))))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+  ;; Weight gradient of a stride-1 'same' conv (zero padding, dilation dil) whose input is exactly
+  ;; +-1, from its packed signs a [N,H,W,words] (packSigns: bit set = -1); dy: [N,H,W,cout] f32;
+  ;; dw: [kh,kw,32*words,cout]. Per tap, each dy row is added to one row of a table per group of 4
+  ;; input channels, picked by the group's 4 sign bits: T[k,g,pattern,co]. Then
+  ;; dw[t, 32k+4g+b, co] = total[co] - 2 * sum over patterns with bit b of T (total = sum of dy rows).
+  ;; 8 groups x 8 channels: 16 vector adds instead of 64 multiply-adds. tab: scratch of
+  ;; words*8*16*cout*4 bytes. cout: a multiple of 8.
+  (func (export "binWeightGrad")
+    (param $a i32) (param $dy i32) (param $dw i32) (param $tab i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32)
+    (local $n i32) (local $i i32) (local $j i32) (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32)
+    (local $w0 i32) (local $w1 i32) (local $h i32) (local $pa i32) (local $pd i32) (local $pend i32) (local $k i32)
+    (local $word i32) (local $pt i32) (local $c i32) (local $ds i32) (local $gb i32) (local $tb i32) (local $q i32)
+    (local $end i32) (local $pw i32) (local $g i32)
+    (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32) (local $r5 i32) (local $r6 i32) (local $r7 i32)
+    (local $d0 v128) (local $d1 v128) (local $tot v128)
+    ${Array.from({ length: 16 }, (_, p) => `(local $v${p} v128)`).join(' ')}
+    (local.set $ds (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $gb (i32.shl (local.get $ds) (i32.const 4)))
+    (local.set $tb (i32.mul (i32.shl (local.get $gb) (i32.const 3)) (local.get $words)))
+    (local.set $pw (local.get $dw))
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $oh (i32.mul (i32.sub (local.get $i) (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1))) (local.get $dil)))
+      (local.set $h0 (select (i32.sub (i32.const 0) (local.get $oh)) (i32.const 0) (i32.lt_s (local.get $oh) (i32.const 0))))
+      (local.set $h1 (select (i32.sub (local.get $H) (local.get $oh)) (local.get $H) (i32.gt_s (local.get $oh) (i32.const 0))))
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $ow (i32.mul (i32.sub (local.get $j) (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1))) (local.get $dil)))
+        (local.set $w0 (select (i32.sub (i32.const 0) (local.get $ow)) (i32.const 0) (i32.lt_s (local.get $ow) (i32.const 0))))
+        (local.set $w1 (select (i32.sub (local.get $W) (local.get $ow)) (local.get $W) (i32.gt_s (local.get $ow) (i32.const 0))))
+        ;; T = 0
+        (local.set $q (local.get $tab))
+        (local.set $end (i32.add (local.get $tab) (local.get $tb)))
+        (loop $z
+          (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+          (local.set $q (i32.add (local.get $q) (i32.const 16)))
+          (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+        (if (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))
+          (then
+          (local.set $n (i32.const 0))
+          (loop $ln
+            (local.set $h (local.get $h0))
+            (loop $lh
+              (local.set $pa (i32.add (local.get $a) (i32.shl (i32.mul (local.get $words)
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (i32.add (local.get $h) (local.get $oh))) (local.get $W)) (i32.add (local.get $w0) (local.get $ow))))
+                (i32.const 2))))
+              (local.set $pd (i32.add (local.get $dy) (i32.mul (local.get $ds)
+                (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0)))))
+              (local.set $pend (i32.add (local.get $pd) (i32.mul (i32.sub (local.get $w1) (local.get $w0)) (local.get $ds))))
+              (loop $lw
+                (local.set $pt (local.get $tab))
+                (local.set $k (i32.const 0))
+                (loop $lk
+                  (local.set $word (i32.load (i32.add (local.get $pa) (i32.shl (local.get $k) (i32.const 2)))))
+                  ${tableRows}
+                  (local.set $c (i32.const 0))
+                  (loop $lc
+                    (local.set $d0 (v128.load (i32.add (local.get $pd) (local.get $c))))
+                    (local.set $d1 (v128.load offset=16 (i32.add (local.get $pd) (local.get $c))))
+                    ${tableAdds}
+                    (local.set $c (i32.add (local.get $c) (i32.const 32)))
+                    (br_if $lc (i32.lt_u (local.get $c) (local.get $ds))))
+                  (local.set $pt (i32.add (local.get $pt) (i32.shl (local.get $gb) (i32.const 3))))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br_if $lk (i32.lt_u (local.get $k) (local.get $words))))
+                (local.set $pa (i32.add (local.get $pa) (i32.shl (local.get $words) (i32.const 2))))
+                (local.set $pd (i32.add (local.get $pd) (local.get $ds)))
+                (br_if $lw (i32.lt_u (local.get $pd) (local.get $pend))))
+              (local.set $h (i32.add (local.get $h) (i32.const 1)))
+              (br_if $lh (i32.lt_s (local.get $h) (local.get $h1))))
+            (local.set $n (i32.add (local.get $n) (i32.const 1)))
+            (br_if $ln (i32.lt_u (local.get $n) (local.get $N))))))
+        ;; dw rows of this tap, in input-channel order 32k + 4g + b (= table group index * 4 + b)
+        (local.set $g (i32.const 0))
+        (loop $lg
+          (local.set $c (i32.const 0))
+          (loop $lc2
+            (local.set $q (i32.add (i32.add (local.get $tab) (i32.mul (local.get $g) (local.get $gb))) (local.get $c)))
+            ${tableLoads}
+            (local.set $tot ${sumOf(all16)})
+            (local.set $pw (i32.add (local.get $pw) (local.get $c)))
+            ${bitStores}
+            (local.set $pw (i32.sub (local.get $pw) (local.get $c)))
+            (local.set $c (i32.add (local.get $c) (i32.const 16)))
+            (br_if $lc2 (i32.lt_u (local.get $c) (local.get $ds))))
+          (local.set $pw (i32.add (local.get $pw) (i32.shl (local.get $ds) (i32.const 2))))
+          (local.set $g (i32.add (local.get $g) (i32.const 1)))
+          (br_if $lg (i32.lt_u (local.get $g) (i32.shl (local.get $words) (i32.const 3)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $li (i32.lt_u (local.get $i) (local.get $kh)))))
   ;; Weight gradient of a stride-1 'same' conv (zero padding, dilation dil), NHWC / HWIO:
   ;; dw[i,j,ci,co] = sum over n,h,w of x[n, h+oh_i, w+ow_j, ci] * dy[n,h,w,co] (in-image taps only).
   ;; Register tile: 4 input channels x 8 output channels; one image at a time stays in L2.
@@ -293,14 +436,21 @@ const wat = (fma: boolean) => String.raw`
   ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
   ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
   ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
+  ;; With res != 0, the output is instead res + y * d sign/dx(ex) as estimated (est as in signGrad):
+  ;; a binary block's input gradient, skip path included. res and ex: [N,H,W,cout] like y.
   (func (export "conv")
     (param $xp i32) (param $w i32) (param $y i32)
     (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)
+    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $ex i32) (param $est i32)
+    (local $rel i32) (local $ev v128) (local $ste v128) (local $ra v128) (local $rb v128)
     (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
     (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
     ${accLocals} (local $w0 v128) (local $w1 v128) (local $s v128)
+    ;; estimator: STE-clip 1{|x|<1}, else max(0, ra - rb*|x|)
+    (local.set $ste (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $est)))))
+    (local.set $ra (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 4 4 4 4) (i32.eq (local.get $est) (i32.const 1))))
+    (local.set $rb (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 8 8 8 8) (i32.eq (local.get $est) (i32.const 1))))
     (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
     (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
     (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
@@ -340,18 +490,7 @@ const wat = (fma: boolean) => String.raw`
                 (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
-            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 0))))
-            (v128.store (local.get $q) (local.get $a0))
-            (v128.store offset=16 (local.get $q) (local.get $a1))
-            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 1))))
-            (v128.store (local.get $q) (local.get $a2))
-            (v128.store offset=16 (local.get $q) (local.get $a3))
-            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 2))))
-            (v128.store (local.get $q) (local.get $a4))
-            (v128.store offset=16 (local.get $q) (local.get $a5))
-            (local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 3))))
-            (v128.store (local.get $q) (local.get $a6))
-            (v128.store offset=16 (local.get $q) (local.get $a7))
+            ${storeTile}
             (local.set $py (i32.add (local.get $py) (i32.const 32)))
             (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
             (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
@@ -371,8 +510,9 @@ export interface SimdKernels {
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
   convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
+  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, res: number, ex: number, est: number): void;
+  binWeightGrad(a: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
+  xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
 }
 
 let kernels: SimdKernels | undefined;
