@@ -185,15 +185,7 @@ function xnorInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, x: I
       return;
     }
     // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
-    const wv = b.typedArrayFromHeap(w);
-    const bits = new Uint32Array(b.wasm.asm.memory.buffer, wb, kh * kw * words * cout);
-    bits.fill(0);
-    for (let t = 0; t < kh * kw; t++) for (let ci = 0; ci < cin; ci++) {
-      const row = (t * cin + ci) * cout;
-      const dst = (t * words + (ci >> 5)) * cout;
-      const bit = 1 << (ci & 31);
-      for (let o = 0; o < cout; o++) if (wv[row + o] < 0) bits[dst + o] |= bit;
-    }
+    k.weightBits(ptr(w), wb, kh * kw, cin, cout);
     k.xnorConv(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
   } finally {
     b.wasm._free(scratch);
@@ -297,7 +289,8 @@ function convInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, xp: 
   const H = Hp - dil * (kh - 1);
   const W = Wp - dil * (kw - 1);
   const out = b.makeOutput([N, H, W, cout], 'float32');
-  k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil, epi ? ptr(epi.res) : 0, epi ? ptr(epi.ex) : 0, epi?.est ?? 0);
+  if (epi) k.convEstimatorSkip(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil, ptr(epi.res), ptr(epi.ex), epi.est);
+  else k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
   return out;
 }
 registerWasm(CONV, (b, k, inputs, attrs, ptr) => convInto(b, k, ptr, inputs.xp as Info, inputs.w as Info, (attrs as { dil: number }).dil));
@@ -353,35 +346,49 @@ function alphas(w: Float32Array, co: number): Float64Array {
 }
 
 // dX kernel of the binary conv: out[i, j, o, c] = sign(w[kh-1-i, kw-1-j, c, o]) · α[o], sign(0) = +1.
-register(FLIP_BIN, ['w'], (i) => {
+register(FLIP_BIN, ['w', 'alpha'], (i) => {
   const [kh, kw, ci, co] = i[0].shape;
   return [[kh, kw, co, ci]];
-}, ([w], [out], attrs) => {
-  flipInto(w, out, attrs.shape as number[], alphas(w, (attrs.shape as number[])[3]), true);
+}, ([w, alpha], [out], attrs) => {
+  flipInto(w, out, attrs.shape as number[], alpha, true);
+}, (k, [w, alpha, out], [wi]) => {
+  const [kh, kw, ci, co] = wi.shape;
+  k.flipBinary(w, alpha, out, kh, kw, ci, co);
+  return true;
 });
 
 // Latent-weight gradient of conv(x, sign W)·α from raw = dL/d(sign W) before the α scale:
 // dW = est'(W) · raw · α + |W|' · dα / K, dα[o] = Σ sign(W) · raw, |W|' = step(W, −1) as in tfjs.
-register(BIN_W_GRAD, ['raw', 'w'], (i) => [i[1].shape], ([raw, w], [dw], attrs) => {
+// Second output: dα / K.
+register(BIN_W_GRAD, ['raw', 'w', 'alpha'], (i) => [i[1].shape, [i[1].shape[3]]], ([raw, w, a], [dw, dA], attrs) => {
   const co = (attrs.shape as number[])[3];
   const est = attrs.est as number;
-  const a = alphas(w, co);
   const dAlpha = new Float64Array(co);
   for (let r = 0; r < w.length; r += co) for (let o = 0; o < co; o++) dAlpha[o] += w[r + o] >= 0 ? raw[r + o] : -raw[r + o];
   const k = w.length / co;
-  const dA = Float32Array.from(dAlpha, (d) => Math.fround(d) / k);
+  for (let o = 0; o < co; o++) dA[o] = Math.fround(dAlpha[o]) / k;
   for (let r = 0; r < w.length; r += co) {
     for (let o = 0; o < co; o++) {
       const v = w[r + o];
       dw[r + o] = estimatorDerivative(Math.abs(v), est) * Math.fround(raw[r + o] * a[o]) + (v > 0 ? dA[o] : -dA[o]);
     }
   }
+}, (k, [raw, w, alpha, dw, dA], [, wi], attrs) => {
+  const [kh, kw, ci, co] = wi.shape;
+  if (co % 4) return false;
+  k.binaryWeightGrad(raw, w, alpha, dw, dA, kh * kw * ci, co, attrs.est as number);
+  return true;
 });
 
 // α = mean|W| per output channel, [1,1,1,co], as the binary-weight kernels above compute it.
 const SCALE = 'BitsrWeightScale';
 register(SCALE, ['w'], (i) => [[1, 1, 1, i[0].shape[3]]], ([w], [out], attrs) => {
   out.set(alphas(w, (attrs.shape as number[])[3]));
+}, (k, [w, out], [wi]) => {
+  const [kh, kw, ci, co] = wi.shape;
+  if (co % 4) return false;
+  k.weightScale(w, out, kh * kw * ci, co);
+  return true;
 });
 
 /** XNOR-Net α = mean|W| per output channel of an HWIO kernel, [1,1,1,co] (no gradient: binaryConv2d's own). */
@@ -390,13 +397,13 @@ export function weightScaleKernel(w: tf.Tensor4D): tf.Tensor {
 }
 
 /** The binary conv's dX kernel: flipped, in/out-swapped sign(W), scaled by α = mean|W| per output channel. */
-export function flipBinaryKernel(w: tf.Tensor4D): tf.Tensor4D {
-  return run(FLIP_BIN, { w }, { shape: w.shape }) as tf.Tensor4D;
+export function flipBinaryKernel(w: tf.Tensor4D, alpha: tf.Tensor = weightScaleKernel(w)): tf.Tensor4D {
+  return run(FLIP_BIN, { w, alpha }, { shape: w.shape }) as tf.Tensor4D;
 }
 
 /** dL/dW (latent weights) of conv(x, sign W)·α, from raw = the conv weight gradient with sign W. */
-export function binaryWeightGrad(raw: tf.Tensor4D, w: tf.Tensor4D, est: Estimator): tf.Tensor4D {
-  return run(BIN_W_GRAD, { raw, w }, { shape: w.shape, est: EST_CODE[est] }) as tf.Tensor4D;
+export function binaryWeightGrad(raw: tf.Tensor4D, w: tf.Tensor4D, est: Estimator, alpha: tf.Tensor = weightScaleKernel(w)): tf.Tensor4D {
+  return (run(BIN_W_GRAD, { raw, w, alpha }, { shape: w.shape, est: EST_CODE[est] }) as tf.Tensor[])[0] as tf.Tensor4D;
 }
 
 const PAD = 'BitsrPadSpatial';

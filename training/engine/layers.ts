@@ -144,17 +144,17 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
     f = tf.customGrad((xi, wi, save) => {
       const xx = xi as T4;
       const ww = wi as T4;
-      (save as tf.GradSaveFunc)([xx, ww]);
       const alpha = weightScaleKernel(ww);
+      (save as tf.GradSaveFunc)([xx, ww, alpha]);
       const value = xnor ? xnorConv(xx, ww, alpha, dil) : (tf.mul(convSame(xx, signKernel(ww) as T4, dil), alpha) as T4);
       return {
         value,
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
-          const [sx, sw] = saved as [T4, T4];
-          const dx = convSame(dy, flipBinaryKernel(sw), dil);
+          const [sx, sw, sa] = saved as [T4, T4, tf.Tensor];
+          const dx = convSame(dy, flipBinaryKernel(sw, sa), dil);
           const raw = binDw ? binaryConvWeightGrad(sx, dy, kh, kw, dil) : weightGrad(sx, dy, kh, kw, dil);
-          const dw = binaryWeightGrad(raw, sw, est);
+          const dw = binaryWeightGrad(raw, sw, est, sa);
           return [dx, dw];
         },
       };
@@ -184,16 +184,17 @@ export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, e
   if (!f) {
     f = tf.customGrad((hi, wi, si, save) => {
       const [hh, ww, ss] = [hi as T4, wi as T4, si as tf.Tensor];
-      const [y, c] = binaryBlockForward(hh, ww, weightScaleKernel(ww), ss);
-      (save as tf.GradSaveFunc)([hh, ww, ss, c]);
+      const alpha = weightScaleKernel(ww);
+      const [y, c] = binaryBlockForward(hh, ww, alpha, ss);
+      (save as tf.GradSaveFunc)([hh, ww, ss, c, alpha]);
       return {
         value: y,
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
-          const [sh, sw, sslope, sc] = saved as [T4, T4, tf.Tensor, T4];
+          const [sh, sw, sslope, sc, sa] = saved as [T4, T4, tf.Tensor, T4, tf.Tensor];
           const [dc, dslope] = preluGradKernel(dy, sc, sslope);
-          const dh = convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw), 1, dy, sh, estAct);
-          const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc as T4, 3, 3, 1), sw, estWeight);
+          const dh = convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
+          const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc as T4, 3, 3, 1), sw, estWeight, sa);
           return [dh, dw, dslope];
         },
       };

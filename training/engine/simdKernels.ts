@@ -49,7 +49,7 @@ const bitStores = [0, 1, 2, 3].map((b) =>
 ).join('\n');
 
 /** Stores the conv tile ($a0..$a7: 4 pixels × 8 channels at $py), plain or with the block epilogue. */
-const storeTile = [0, 1, 2, 3].map((k) => {
+const storeTile = (epilogue: boolean) => [0, 1, 2, 3].map((k) => {
   const q = `(local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const ${k}))))`;
   const plain = [0, 1].map((v) => `(v128.store offset=${16 * v} (local.get $q) (local.get $a${2 * k + v}))`).join('\n');
   const epi = [0, 1].map((v) => {
@@ -62,10 +62,82 @@ const storeTile = [0, 1, 2, 3].map((k) => {
             (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (f32x4.abs (local.get $ev)))))
             (local.get $ste))))))`;
   }).join('\n');
-  return `${q}
-    (local.set $rel (i32.sub (local.get $q) (local.get $y)))
-    (if (local.get $res) (then ${epi}) (else ${plain}))`;
+  return epilogue ? `${q}\n(local.set $rel (i32.sub (local.get $q) (local.get $y)))\n${epi}` : `${q}\n${plain}`;
 }).join('\n');
+
+const estimatorSetup = String.raw`    ;; estimator: STE-clip 1{|x|<1}, else max(0, ra - rb*|x|)
+    (local.set $ste (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $est)))))
+    (local.set $ra (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 4 4 4 4) (i32.eq (local.get $est) (i32.const 1))))
+    (local.set $rb (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 8 8 8 8) (i32.eq (local.get $est) (i32.const 1))))
+`;
+
+/** The 'valid' conv (plain, or with the binary block's dX epilogue). */
+const convFunc = (fma: boolean, epi: boolean) => String.raw`
+  ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
+  ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
+  ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
+  ;; convEstimatorSkip: the output is instead res + y * d sign/dx(ex) as estimated (est as in signGrad):
+  ;; a binary block's input gradient, skip path included. res and ex: [N,H,W,cout] like y.
+  (func (export "${epi ? 'convEstimatorSkip' : 'conv'}")
+    (param $xp i32) (param $w i32) (param $y i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32)${epi ? ' (param $res i32) (param $ex i32) (param $est i32)\n    (local $rel i32) (local $ev v128) (local $ste v128) (local $ra v128) (local $rb v128)' : ''}
+    (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
+    (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
+    (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
+    ${accLocals} (local $w0 v128) (local $w1 v128) (local $s v128)
+${epi ? estimatorSetup : ''}
+    (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
+    (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
+    (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $ys (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $x1 (local.get $xs))
+    (local.set $x2 (i32.shl (local.get $xs) (i32.const 1)))
+    (local.set $x3 (i32.add (local.get $x2) (local.get $xs)))
+    (local.set $py (local.get $y))
+    (local.set $n (i32.const 0))
+    (loop $ln
+      (local.set $h (i32.const 0))
+      (loop $lh
+        (local.set $wb (i32.const 0))
+        (loop $lwb
+          (local.set $ob (i32.const 0))
+          (loop $lo
+            ${zeroAcc}
+            (local.set $i (i32.const 0))
+            (loop $li
+              (local.set $j (i32.const 0))
+              (loop $lj
+                (local.set $px (i32.add (local.get $xp) (i32.mul (local.get $xs)
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.add (local.get $h) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
+                    (i32.add (local.get $wb) (i32.mul (local.get $j) (local.get $dil)))))))
+                (local.set $pw (i32.add (local.get $w) (i32.shl
+                  (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin)) (local.get $cout)) (local.get $ob))
+                  (i32.const 2))))
+                (local.set $pend (i32.add (local.get $px) (local.get $xs)))
+                (loop $lc
+                  (local.set $w0 (v128.load (local.get $pw)))
+                  (local.set $w1 (v128.load offset=16 (local.get $pw)))
+                  ${tileMacs(fma, '$w0', '$w1', (k) => (k ? `(i32.add (local.get $px) (local.get $x${k}))` : '(local.get $px)'))}
+                  (local.set $px (i32.add (local.get $px) (i32.const 4)))
+                  (local.set $pw (i32.add (local.get $pw) (local.get $ys)))
+                  (br_if $lc (i32.lt_u (local.get $px) (local.get $pend))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
+            ${storeTile(epi)}
+            (local.set $py (i32.add (local.get $py) (i32.const 32)))
+            (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
+            (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
+          ;; py advanced by cout floats within the 4-pixel tile row; move to the next tile
+          (local.set $py (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 3))))
+          (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
+          (br_if $lwb (i32.lt_u (local.get $wb) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))`;
 
 const wat = (fma: boolean) => String.raw`
 (module
@@ -143,6 +215,128 @@ const wat = (fma: boolean) => String.raw`
       (local.set $dy (i32.add (local.get $dy) (local.get $cb)))
       (local.set $dx (i32.add (local.get $dx) (local.get $cb)))
       (br $pixel))))
+  ;; --- binary-weight helpers on the small HWIO kernel [rows = kh*kw*ci, co] (co: a multiple of 4)
+  ;; alpha[o] = mean over rows of |w[r,o]|
+  (func (export "weightScale") (param $w i32) (param $alpha i32) (param $rows i32) (param $co i32)
+    (local $o i32) (local $r i32) (local $p i32) (local $acc v128) (local $ob i32)
+    (local.set $ob (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $o (i32.const 0))
+    (loop $lo
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (i32.add (local.get $w) (local.get $o)))
+      (local.set $r (i32.const 0))
+      (loop $lr
+        (local.set $acc (f32x4.add (local.get $acc) (f32x4.abs (v128.load (local.get $p)))))
+        (local.set $p (i32.add (local.get $p) (local.get $ob)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $lr (i32.lt_u (local.get $r) (local.get $rows))))
+      (v128.store (i32.add (local.get $alpha) (local.get $o))
+        (f32x4.div (local.get $acc) (f32x4.splat (f32.convert_i32_u (local.get $rows)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br_if $lo (i32.lt_u (local.get $o) (local.get $ob)))))
+  ;; The binary conv's dX kernel: out[i,j,o,c] = sign(w[kh-1-i, kw-1-j, c, o]) * alpha[o], sign(0) = +1.
+  (func (export "flipBinary") (param $w i32) (param $alpha i32) (param $out i32) (param $kh i32) (param $kw i32) (param $ci i32) (param $co i32)
+    (local $i i32) (local $j i32) (local $c i32) (local $o i32) (local $src i32) (local $dst i32) (local $a f32)
+    (local.set $i (i32.const 0))
+    (loop $li
+      (local.set $j (i32.const 0))
+      (loop $lj
+        (local.set $src (i32.add (local.get $w) (i32.shl (i32.mul (i32.mul
+          (i32.add (i32.mul (i32.sub (i32.sub (local.get $kh) (i32.const 1)) (local.get $i)) (local.get $kw)) (i32.sub (i32.sub (local.get $kw) (i32.const 1)) (local.get $j)))
+          (local.get $ci)) (local.get $co)) (i32.const 2))))
+        (local.set $dst (i32.add (local.get $out) (i32.shl (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $ci)) (local.get $co)) (i32.const 2))))
+        (local.set $o (i32.const 0))
+        (loop $lo
+          (local.set $a (f32.load (i32.add (local.get $alpha) (i32.shl (local.get $o) (i32.const 2)))))
+          (local.set $c (i32.const 0))
+          (loop $lc
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $o) (local.get $ci)) (local.get $c)) (i32.const 2)))
+              (select (local.get $a) (f32.neg (local.get $a))
+                (f32.ge (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $co)) (local.get $o)) (i32.const 2)))) (f32.const 0))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br_if $lc (i32.lt_u (local.get $c) (local.get $ci))))
+          (local.set $o (i32.add (local.get $o) (i32.const 1)))
+          (br_if $lo (i32.lt_u (local.get $o) (local.get $co))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $li (i32.lt_u (local.get $i) (local.get $kh)))))
+  ;; sign(W) bits for xnorConv, [taps, words, co]: bit c of word q = input channel 32q + c is < 0.
+  (func (export "weightBits") (param $w i32) (param $bits i32) (param $taps i32) (param $ci i32) (param $co i32)
+    (local $t i32) (local $c i32) (local $o i32) (local $p i32) (local $q i32) (local $bit v128) (local $ob i32) (local $words i32) (local $end i32)
+    (local.set $ob (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $words (i32.shr_u (local.get $ci) (i32.const 5)))
+    (local.set $q (local.get $bits))
+    (local.set $end (i32.add (local.get $bits) (i32.mul (i32.mul (local.get $taps) (local.get $words)) (local.get $ob))))
+    (loop $z
+      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    (local.set $p (local.get $w))
+    (local.set $t (i32.const 0))
+    (loop $lt
+      (local.set $c (i32.const 0))
+      (loop $lc
+        (local.set $bit (i32x4.splat (i32.shl (i32.const 1) (i32.and (local.get $c) (i32.const 31)))))
+        (local.set $q (i32.add (local.get $bits) (i32.mul (i32.add (i32.mul (local.get $t) (local.get $words)) (i32.shr_u (local.get $c) (i32.const 5))) (local.get $ob))))
+        (local.set $o (i32.const 0))
+        (loop $lo
+          (v128.store (i32.add (local.get $q) (local.get $o))
+            (v128.or (v128.load (i32.add (local.get $q) (local.get $o)))
+              (v128.and (local.get $bit) (f32x4.lt (v128.load (local.get $p)) (v128.const f32x4 0 0 0 0)))))
+          (local.set $p (i32.add (local.get $p) (i32.const 16)))
+          (local.set $o (i32.add (local.get $o) (i32.const 16)))
+          (br_if $lo (i32.lt_u (local.get $o) (local.get $ob))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br_if $lc (i32.lt_u (local.get $c) (local.get $ci))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br_if $lt (i32.lt_u (local.get $t) (local.get $taps)))))
+  ;; Latent-weight gradient of conv(x, sign W)*alpha from raw = dL/d(sign W) before the alpha scale:
+  ;; dw = est'(|w|) * (raw * alpha) + (w > 0 ? 1 : -1) * dalpha / rows, dalpha[o] = sum_r sign(w) * raw.
+  ;; da: scratch [co] f32. est as in signGrad.
+  (func (export "binaryWeightGrad") (param $raw i32) (param $w i32) (param $alpha i32) (param $dw i32) (param $da i32) (param $rows i32) (param $co i32) (param $est i32)
+    (local $o i32) (local $r i32) (local $p i32) (local $acc v128) (local $ob i32) (local $v v128) (local $ax v128)
+    (local $ste v128) (local $ra v128) (local $rb v128) (local $g v128) (local $d v128)
+    (local.set $ste (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $est)))))
+    (local.set $ra (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 4 4 4 4) (i32.eq (local.get $est) (i32.const 1))))
+    (local.set $rb (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 8 8 8 8) (i32.eq (local.get $est) (i32.const 1))))
+    (local.set $ob (i32.shl (local.get $co) (i32.const 2)))
+    (local.set $o (i32.const 0))
+    (loop $lo
+      (local.set $acc (v128.const i32x4 0 0 0 0))
+      (local.set $p (local.get $o))
+      (local.set $r (i32.const 0))
+      (loop $lr
+        (local.set $v (v128.load (i32.add (local.get $raw) (local.get $p))))
+        (local.set $acc (f32x4.add (local.get $acc)
+          (v128.bitselect (local.get $v) (f32x4.neg (local.get $v)) (f32x4.ge (v128.load (i32.add (local.get $w) (local.get $p))) (v128.const f32x4 0 0 0 0)))))
+        (local.set $p (i32.add (local.get $p) (local.get $ob)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br_if $lr (i32.lt_u (local.get $r) (local.get $rows))))
+      (v128.store (i32.add (local.get $da) (local.get $o)) (f32x4.div (local.get $acc) (f32x4.splat (f32.convert_i32_u (local.get $rows)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 16)))
+      (br_if $lo (i32.lt_u (local.get $o) (local.get $ob))))
+    (local.set $r (i32.const 0))
+    (local.set $p (i32.const 0))
+    (loop $lr2
+      (local.set $o (i32.const 0))
+      (loop $lo2
+        (local.set $v (v128.load (i32.add (local.get $w) (local.get $p))))
+        (local.set $ax (f32x4.abs (local.get $v)))
+        (local.set $g (v128.bitselect
+          (v128.and (f32x4.lt (local.get $ax) (v128.const f32x4 1 1 1 1)) (v128.const f32x4 1 1 1 1))
+          (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (local.get $ax))))
+          (local.get $ste)))
+        (local.set $d (v128.load (i32.add (local.get $da) (local.get $o))))
+        (v128.store (i32.add (local.get $dw) (local.get $p))
+          (f32x4.add
+            (f32x4.mul (local.get $g) (f32x4.mul (v128.load (i32.add (local.get $raw) (local.get $p))) (v128.load (i32.add (local.get $alpha) (local.get $o)))))
+            (v128.bitselect (local.get $d) (f32x4.neg (local.get $d)) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br_if $lo2 (i32.lt_u (local.get $o) (local.get $ob))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br_if $lr2 (i32.lt_u (local.get $r) (local.get $rows)))))
   ;; Packs the signs of npix pixels of C = 32*words channels into bits (bit c of word k = channel
   ;; 32k+c is < 0; -0 counts as +, sign(0) = sign(-0) = +1), so the input may be a BinAct's real input. Returns 1 if any value is
   ;; NaN (the caller then takes the float path, so NaN still propagates).
@@ -433,75 +627,8 @@ const wat = (fma: boolean) => String.raw`
         (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
-  ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
-  ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
-  ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
-  ;; With res != 0, the output is instead res + y * d sign/dx(ex) as estimated (est as in signGrad):
-  ;; a binary block's input gradient, skip path included. res and ex: [N,H,W,cout] like y.
-  (func (export "conv")
-    (param $xp i32) (param $w i32) (param $y i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $ex i32) (param $est i32)
-    (local $rel i32) (local $ev v128) (local $ste v128) (local $ra v128) (local $rb v128)
-    (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
-    (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
-    (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
-    ${accLocals} (local $w0 v128) (local $w1 v128) (local $s v128)
-    ;; estimator: STE-clip 1{|x|<1}, else max(0, ra - rb*|x|)
-    (local.set $ste (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $est)))))
-    (local.set $ra (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 4 4 4 4) (i32.eq (local.get $est) (i32.const 1))))
-    (local.set $rb (select (result v128) (v128.const f32x4 2 2 2 2) (v128.const f32x4 8 8 8 8) (i32.eq (local.get $est) (i32.const 1))))
-    (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
-    (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
-    (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
-    (local.set $ys (i32.shl (local.get $cout) (i32.const 2)))
-    (local.set $x1 (local.get $xs))
-    (local.set $x2 (i32.shl (local.get $xs) (i32.const 1)))
-    (local.set $x3 (i32.add (local.get $x2) (local.get $xs)))
-    (local.set $py (local.get $y))
-    (local.set $n (i32.const 0))
-    (loop $ln
-      (local.set $h (i32.const 0))
-      (loop $lh
-        (local.set $wb (i32.const 0))
-        (loop $lwb
-          (local.set $ob (i32.const 0))
-          (loop $lo
-            ${zeroAcc}
-            (local.set $i (i32.const 0))
-            (loop $li
-              (local.set $j (i32.const 0))
-              (loop $lj
-                (local.set $px (i32.add (local.get $xp) (i32.mul (local.get $xs)
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.add (local.get $h) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
-                    (i32.add (local.get $wb) (i32.mul (local.get $j) (local.get $dil)))))))
-                (local.set $pw (i32.add (local.get $w) (i32.shl
-                  (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin)) (local.get $cout)) (local.get $ob))
-                  (i32.const 2))))
-                (local.set $pend (i32.add (local.get $px) (local.get $xs)))
-                (loop $lc
-                  (local.set $w0 (v128.load (local.get $pw)))
-                  (local.set $w1 (v128.load offset=16 (local.get $pw)))
-                  ${tileMacs(fma, '$w0', '$w1', (k) => (k ? `(i32.add (local.get $px) (local.get $x${k}))` : '(local.get $px)'))}
-                  (local.set $px (i32.add (local.get $px) (i32.const 4)))
-                  (local.set $pw (i32.add (local.get $pw) (local.get $ys)))
-                  (br_if $lc (i32.lt_u (local.get $px) (local.get $pend))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
-            ${storeTile}
-            (local.set $py (i32.add (local.get $py) (i32.const 32)))
-            (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
-            (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
-          ;; py advanced by cout floats within the 4-pixel tile row; move to the next tile
-          (local.set $py (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const 3))))
-          (local.set $wb (i32.add (local.get $wb) (i32.const 4)))
-          (br_if $lwb (i32.lt_u (local.get $wb) (local.get $W))))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
-      (local.set $n (i32.add (local.get $n) (i32.const 1)))
-      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+${convFunc(fma, false)}
+${convFunc(fma, true)}
 )`;
 
 export interface SimdKernels {
@@ -509,8 +636,13 @@ export interface SimdKernels {
   signGrad(dy: number, x: number, dx: number, n: number, est: number): void;
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
+  weightScale(w: number, alpha: number, rows: number, co: number): void;
+  flipBinary(w: number, alpha: number, out: number, kh: number, kw: number, ci: number, co: number): void;
+  weightBits(w: number, bits: number, taps: number, ci: number, co: number): void;
+  binaryWeightGrad(raw: number, w: number, alpha: number, dw: number, da: number, rows: number, co: number, est: number): void;
   convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, res: number, ex: number, est: number): void;
+  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
+  convEstimatorSkip(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, res: number, ex: number, est: number): void;
   binWeightGrad(a: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
   xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
 }
