@@ -166,15 +166,15 @@ describe('sign-pattern weight gradient of the binary conv (wasm)', () => {
 });
 
 describe('fused basic block (wasm) equals the op-by-op block', () => {
-  for (const [est, cin] of [['approxsign', 32], ['ste', 64], ['sharp', 32]] as Array<[Estimator, number]>) {
-    it(`${est}, ${cin} channels: forward exactly, gradients of h, W and the PReLU slope`, async () => {
+  for (const [est, cin, width] of [['approxsign', 32, 8], ['ste', 64, 16], ['sharp', 32, 24]] as Array<[Estimator, number, number]>) {
+    it(`${est}, ${cin} channels, width ${width}: forward exactly, gradients of h, W and the PReLU slope`, async () => {
       await initTf('wasm');
       try {
         // h has exact zeros and −0 (sign +1), and a skip path through the loss.
-        const h = tf.mul(tf.round(tf.mul(rand([2, 5, 8, cin], 81), 3)), 0.5) as tf.Tensor4D;
+        const h = tf.mul(tf.round(tf.mul(rand([2, 5, width, cin], 81), 3)), 0.5) as tf.Tensor4D;
         const w = rand([3, 3, cin, cin], 82) as tf.Tensor4D;
         const slope = tf.mul(rand([cin], 83), 0.5);
-        const dy = rand([2, 5, 8, cin], 84);
+        const dy = rand([2, 5, width, cin], 84);
         expect(binaryBlockApplies(h.shape, w.shape)).toBe(true);
         const ops = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
           tf.add(a, prelu(binaryConv2d(binarize(a, est) as tf.Tensor4D, b as tf.Tensor4D, 1, 'ste', true), tf.reshape(c, [1, 1, 1, -1]))) as tf.Tensor4D;

@@ -307,6 +307,41 @@ export function convValidEstimatorSkip(xp: tf.Tensor4D, w: tf.Tensor4D, dil: num
   return run(CONV_EPI, { xp, w, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
 }
 
+const BIN_DX = 'BitsrBinaryDx';
+registerWasm(BIN_DX, (b, k, inputs, attrs, ptr) => {
+  const dc = inputs.dc as Info;
+  const w = inputs.w as Info;
+  const [N, H, W, cout] = dc.shape;
+  const [kh, kw, cin] = w.shape;
+  const { dil, est } = attrs as { dil: number; est: number };
+  const out = b.makeOutput([N, H, W, cin], 'float32');
+  const Hp = H + dil * (kh - 1);
+  const Wp = W + dil * (kw - 1);
+  const eBytes = (cout / 4) * 16 * Hp * Wp * 4;
+  const scratch = b.wasm._malloc(eBytes + cin * kh * kw * (cout / 4) * 4);
+  try {
+    k.binaryDx(ptr(dc), ptr(w), ptr(inputs.alpha as Info), ptr(inputs.res as Info), ptr(inputs.ex as Info), ptr(out), scratch, scratch + eBytes, N, H, W, cin, cout, kh, kw, dil, est);
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return out;
+});
+
+/** Whether binaryDxEstimatorSkip runs: wasm, W a multiple of 8, channels of 4, odd kernel. */
+export function binaryDxApplies(xShape: number[], wShape: number[]): boolean {
+  const [kh, kw, cin, cout] = wShape;
+  return tf.getBackend() === 'wasm' && simdKernels() !== undefined && xShape[2] % 8 === 0 && cin % 4 === 0 && cout % 4 === 0 && kh % 2 === 1 && kw % 2 === 1;
+}
+
+/**
+ * res + dX · d sign/dx(ex) as estimated, where dX is the input gradient of the 'same' binary conv
+ * conv(x, sign W)·α for output gradient dc: by sign-pattern table lookups, no multiplies
+ * (simdKernels.ts binaryDx). w: the latent weights (only their signs are read).
+ */
+export function binaryDxEstimatorSkip(dc: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, dil: number, res: tf.Tensor4D, ex: tf.Tensor4D, est: Estimator): tf.Tensor4D {
+  return run(BIN_DX, { dc, w, alpha, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
+}
+
 /** Whether convValid runs an output of width `width` with `cout` channels: wasm, width % 4, cout % 8. */
 export function convKernelApplies(width: number, cout: number): boolean {
   return tf.getBackend() === 'wasm' && simdKernels() !== undefined && width % 4 === 0 && cout % 8 === 0;

@@ -9,7 +9,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { binaryBlockForward, binaryConvWeightGrad, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradKernel, signKernel, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryDxEstimatorSkip, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradKernel, signKernel, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -193,7 +193,9 @@ export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, e
           const dy = dyIn as T4;
           const [sh, sw, sslope, sc, sa] = saved as [T4, T4, tf.Tensor, T4, tf.Tensor];
           const [dc, dslope] = preluGradKernel(dy, sc, sslope);
-          const dh = convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
+          const dh = binaryDxApplies(sh.shape, sw.shape)
+            ? binaryDxEstimatorSkip(dc as T4, sw, sa, 1, dy, sh, estAct)
+            : convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
           const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc as T4, 3, 3, 1), sw, estWeight, sa);
           return [dh, dw, dslope];
         },

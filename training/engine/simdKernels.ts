@@ -139,6 +139,189 @@ ${epi ? estimatorSetup : ''}
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))`;
 
+/** i8x16.shuffle byte indices for i32 lanes (0–3: first operand, 4–7: second). */
+const lanes = (l: number[]) => l.flatMap((x) => [0, 1, 2, 3].map((b) => 4 * x + b)).join(' ');
+/** 4×4 f32 transpose of locals a[0..3] into locals r[0..3] through $t0..$t3. */
+const transpose4 = (a: string[], r: string[]) => `
+  (local.set $t0 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get ${a[0]}) (local.get ${a[1]})))
+  (local.set $t1 (i8x16.shuffle ${lanes([0, 4, 1, 5])} (local.get ${a[2]}) (local.get ${a[3]})))
+  (local.set $t2 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get ${a[0]}) (local.get ${a[1]})))
+  (local.set $t3 (i8x16.shuffle ${lanes([2, 6, 3, 7])} (local.get ${a[2]}) (local.get ${a[3]})))
+  (local.set ${r[0]} (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t0) (local.get $t1)))
+  (local.set ${r[1]} (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t0) (local.get $t1)))
+  (local.set ${r[2]} (i8x16.shuffle ${lanes([0, 1, 4, 5])} (local.get $t2) (local.get $t3)))
+  (local.set ${r[3]} (i8x16.shuffle ${lanes([2, 3, 6, 7])} (local.get $t2) (local.get $t3)))`;
+/** d sign/dx as estimated at x (a v128 expression), with $ste/$ra/$rb from estimatorSetup. */
+const estimatorOf = (x: string) => `(v128.bitselect
+  (v128.and (f32x4.lt (f32x4.abs ${x}) (v128.const f32x4 1 1 1 1)) (v128.const f32x4 1 1 1 1))
+  (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (f32x4.abs ${x}))))
+  (local.get $ste))`;
+/** binaryDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = res + r·est'(ex) at $base + k·$ob. */
+const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
+  (local.set $q (i32.add (local.get $base) (i32.add ${tileOff} (i32.mul (local.get $ib) (i32.const ${k})))))
+  (local.set $ev (v128.load (i32.add (local.get $ex) (local.get $q))))
+  (v128.store (i32.add (local.get $out) (local.get $q))
+    (f32x4.add (v128.load (i32.add (local.get $res) (local.get $q)))
+      (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get ${v}) ${estimatorOf('(local.get $ev)')}))))`).join('\n');
+
+/**
+ * The binary conv's input gradient without multiplies (basic blocks' backward): the weights are ±1·α,
+ * so for each pixel and group of 4 output channels the 16 signed sums of dy·α are tabulated once
+ * (E[g][pattern][row][col], zero-padded), and each input channel's gradient is a sum of table
+ * lookups picked by its weights' sign patterns (offsets O[ci/4][tap][g][ci%4], built here):
+ * 9·8 adds per channel and pixel instead of 9·32 multiply-adds. Epilogue as convEstimatorSkip.
+ * W: a multiple of 8; cin, cout: of 4. E: cout/4·16·Hp·Wp floats; O: cin·taps·cout/4 i32.
+ */
+const binaryDxFunc = String.raw`
+  (func (export "binaryDx")
+    (param $dc i32) (param $w i32) (param $alpha i32) (param $res i32) (param $ex i32) (param $out i32)
+    (param $E i32) (param $O i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32) (param $est i32)
+    (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32)
+    (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32) (local $q i32) (local $end i32)
+    (local $n i32) (local $h i32) (local $w0 i32) (local $src i32) (local $dst i32) (local $ob i32) (local $ib i32)
+    (local $eb i32) (local $po i32) (local $pend i32) (local $base i32) (local $span i32)
+    (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
+    (local $ste v128) (local $ra v128) (local $rb v128) (local $ev v128) (local $av v128)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $l0 v128) (local $l1 v128) (local $l2 v128) (local $l3 v128)
+    (local $c0 v128) (local $c1 v128) (local $c2 v128) (local $c3 v128)
+    (local $s01 v128) (local $d01 v128) (local $s23 v128) (local $d23 v128)
+    (local $ns01 v128) (local $nd01 v128) (local $ns23 v128) (local $nd23 v128)
+    ${accLocals}
+    ${estimatorSetup}
+    (local.set $ph (i32.shr_u (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1))) (i32.const 1)))
+    (local.set $pw (i32.shr_u (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1))) (i32.const 1)))
+    (local.set $Hp (i32.add (local.get $H) (i32.shl (local.get $ph) (i32.const 1))))
+    (local.set $Wp (i32.add (local.get $W) (i32.shl (local.get $pw) (i32.const 1))))
+    (local.set $G (i32.shr_u (local.get $cout) (i32.const 2)))
+    (local.set $plane (i32.shl (i32.mul (local.get $Hp) (local.get $Wp)) (i32.const 2)))
+    (local.set $ob (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $ib (i32.shl (local.get $cin) (i32.const 2)))
+    ;; 1. lookup offsets O[cg][i][j][g][k] (bytes into E, relative to the output pixel's E address)
+    (local.set $q (local.get $O))
+    (local.set $cg (i32.const 0))
+    (loop $lcg
+      (local.set $i (i32.const 0))
+      (loop $li
+        (local.set $j (i32.const 0))
+        (loop $lj
+          (local.set $g (i32.const 0))
+          (loop $lg
+            (local.set $k (i32.const 0))
+            (loop $lk
+              (i32.store (local.get $q) (i32.shl (i32.add
+                (i32.mul (i32.add
+                  (i32.mul (i32.add (i32.shl (local.get $g) (i32.const 4))
+                    (i32x4.bitmask (f32x4.lt (v128.load (i32.add (local.get $w) (i32.shl
+                      (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin))
+                        (i32.add (local.get $cg) (local.get $k))) (local.get $cout)) (i32.shl (local.get $g) (i32.const 2)))
+                      (i32.const 2)))) (v128.const f32x4 0 0 0 0))))
+                    (local.get $Hp))
+                  (i32.sub (i32.shl (local.get $ph) (i32.const 1)) (i32.mul (local.get $i) (local.get $dil))))
+                  (local.get $Wp))
+                (i32.sub (i32.shl (local.get $pw) (i32.const 1)) (i32.mul (local.get $j) (local.get $dil))))
+                (i32.const 2)))
+              (local.set $q (i32.add (local.get $q) (i32.const 4)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br_if $lk (i32.lt_u (local.get $k) (i32.const 4))))
+            (local.set $g (i32.add (local.get $g) (i32.const 1)))
+            (br_if $lg (i32.lt_u (local.get $g) (local.get $G))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
+      (local.set $cg (i32.add (local.get $cg) (i32.const 4)))
+      (br_if $lcg (i32.lt_u (local.get $cg) (local.get $cin))))
+    ;; bytes of O per group of 4 input channels
+    (local.set $span (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $G)) (i32.const 4)))
+    ;; 2. E = 0 (the borders stay zero: 'same' zero padding)
+    (local.set $q (local.get $E))
+    (local.set $end (i32.add (local.get $E) (i32.mul (i32.shl (local.get $G) (i32.const 4)) (local.get $plane))))
+    (loop $z
+      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    (local.set $n (i32.const 0))
+    (loop $ln
+      ;; 3. the table of this image: E[g][P][h+ph][w+pw] = sum_j (bit j of P ? -1 : 1) dc[n,h,w,4g+j] alpha[4g+j]
+      (local.set $h (i32.const 0))
+      (loop $bh
+        (local.set $w0 (i32.const 0))
+        (loop $bw
+          (local.set $src (i32.add (local.get $dc) (i32.mul (local.get $ob) (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0)))))
+          (local.set $dst (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (i32.add (local.get $h) (local.get $ph)) (local.get $Wp)) (i32.add (local.get $w0) (local.get $pw))) (i32.const 2))))
+          (local.set $g (i32.const 0))
+          (loop $bg
+            (local.set $av (v128.load (i32.add (local.get $alpha) (i32.shl (local.get $g) (i32.const 4)))))
+            (local.set $q (i32.add (local.get $src) (i32.shl (local.get $g) (i32.const 4))))
+            (local.set $l0 (f32x4.mul (local.get $av) (v128.load (local.get $q))))
+            (local.set $l1 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (local.get $ob)))))
+            (local.set $l2 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (i32.shl (local.get $ob) (i32.const 1))))))
+            (local.set $l3 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (i32.mul (local.get $ob) (i32.const 3))))))
+            ${transpose4(['$l0', '$l1', '$l2', '$l3'], ['$c0', '$c1', '$c2', '$c3'])}
+            (local.set $s01 (f32x4.add (local.get $c0) (local.get $c1)))
+            (local.set $d01 (f32x4.sub (local.get $c0) (local.get $c1)))
+            (local.set $s23 (f32x4.add (local.get $c2) (local.get $c3)))
+            (local.set $d23 (f32x4.sub (local.get $c2) (local.get $c3)))
+            (local.set $ns01 (f32x4.neg (local.get $s01)))
+            (local.set $nd01 (f32x4.neg (local.get $d01)))
+            (local.set $ns23 (f32x4.neg (local.get $s23)))
+            (local.set $nd23 (f32x4.neg (local.get $d23)))
+            (local.set $q (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $g) (i32.const 4)) (local.get $plane))))
+            ${Array.from({ length: 16 }, (_, P) => {
+              const A = ['$s01', '$nd01', '$d01', '$ns01'][P & 3];
+              const B = ['$s23', '$nd23', '$d23', '$ns23'][P >> 2];
+              return `(v128.store (i32.add (local.get $q) (i32.mul (local.get $plane) (i32.const ${P}))) (f32x4.add (local.get ${A}) (local.get ${B})))`;
+            }).join('\n')}
+            (local.set $g (i32.add (local.get $g) (i32.const 1)))
+            (br_if $bg (i32.lt_u (local.get $g) (local.get $G))))
+          (local.set $w0 (i32.add (local.get $w0) (i32.const 4)))
+          (br_if $bw (i32.lt_u (local.get $w0) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $bh (i32.lt_u (local.get $h) (local.get $H))))
+      ;; 4. lookups: 8 pixels (two 4-pixel tiles) x 4 input channels per accumulator set
+      (local.set $h (i32.const 0))
+      (loop $lh
+        (local.set $w0 (i32.const 0))
+        (loop $lw
+          (local.set $eb (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $Wp)) (local.get $w0)) (i32.const 2))))
+          (local.set $base (i32.add (i32.mul (local.get $ib) (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0))) (i32.const 0)))
+          (local.set $po (local.get $O))
+          (local.set $cg (i32.const 0))
+          (loop $lc
+            ${zeroAcc}
+            (local.set $pend (i32.add (local.get $po) (local.get $span)))
+            (loop $lt
+              (local.set $o0 (i32.add (local.get $eb) (i32.load (local.get $po))))
+              (local.set $o1 (i32.add (local.get $eb) (i32.load offset=4 (local.get $po))))
+              (local.set $o2 (i32.add (local.get $eb) (i32.load offset=8 (local.get $po))))
+              (local.set $o3 (i32.add (local.get $eb) (i32.load offset=12 (local.get $po))))
+              (local.set $a0 (f32x4.add (local.get $a0) (v128.load (local.get $o0))))
+              (local.set $a4 (f32x4.add (local.get $a4) (v128.load offset=16 (local.get $o0))))
+              (local.set $a1 (f32x4.add (local.get $a1) (v128.load (local.get $o1))))
+              (local.set $a5 (f32x4.add (local.get $a5) (v128.load offset=16 (local.get $o1))))
+              (local.set $a2 (f32x4.add (local.get $a2) (v128.load (local.get $o2))))
+              (local.set $a6 (f32x4.add (local.get $a6) (v128.load offset=16 (local.get $o2))))
+              (local.set $a3 (f32x4.add (local.get $a3) (v128.load (local.get $o3))))
+              (local.set $a7 (f32x4.add (local.get $a7) (v128.load offset=16 (local.get $o3))))
+              (local.set $po (i32.add (local.get $po) (i32.const 16)))
+              (br_if $lt (i32.lt_u (local.get $po) (local.get $pend))))
+            ${transpose4(['$a0', '$a1', '$a2', '$a3'], ['$l0', '$l1', '$l2', '$l3'])}
+            ${dxStore(['$l0', '$l1', '$l2', '$l3'], '(i32.shl (local.get $cg) (i32.const 2))')}
+            ${transpose4(['$a4', '$a5', '$a6', '$a7'], ['$l0', '$l1', '$l2', '$l3'])}
+            ${dxStore(['$l0', '$l1', '$l2', '$l3'], '(i32.add (i32.shl (local.get $cg) (i32.const 2)) (i32.shl (local.get $ib) (i32.const 2)))')}
+            (local.set $cg (i32.add (local.get $cg) (i32.const 4)))
+            (br_if $lc (i32.lt_u (local.get $cg) (local.get $cin))))
+          (local.set $w0 (i32.add (local.get $w0) (i32.const 8)))
+          (br_if $lw (i32.lt_u (local.get $w0) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+`;
+
 const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
@@ -629,6 +812,7 @@ const wat = (fma: boolean) => String.raw`
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
 ${convFunc(fma, false)}
 ${convFunc(fma, true)}
+${binaryDxFunc}
 )`;
 
 export interface SimdKernels {
@@ -636,6 +820,7 @@ export interface SimdKernels {
   signGrad(dy: number, x: number, dx: number, n: number, est: number): void;
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
+  binaryDx(dc: number, w: number, alpha: number, res: number, ex: number, out: number, E: number, O: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, est: number): void;
   weightScale(w: number, alpha: number, rows: number, co: number): void;
   flipBinary(w: number, alpha: number, out: number, kh: number, kw: number, ci: number, co: number): void;
   weightBits(w: number, bits: number, taps: number, ci: number, co: number): void;

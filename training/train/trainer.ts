@@ -241,11 +241,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const stepMs: number[] = [];
   try {
     while (step < cfg.steps && !stopRequested && !(opts.stopAfter !== undefined && step - startStep >= opts.stopAfter)) {
+      const TT0 = performance.now();
       const refs = samplePatches(ds, cfg.batch, cfg.patch, rnd);
       const poison = cfg.injectNanAtSteps?.includes(step) ?? false;
       const res = (await Promise.all(
         workers.map((w, i) => w.call({ type: 'step', refs: refs.slice(i * shard, (i + 1) * shard), poison: poison && i === 0 })),
       )) as Array<Extract<FromWorker, { type: 'stepped' }>>;
+      const TT1 = performance.now();
       const loss = res.reduce((s, r) => s + r.loss, 0) / W;
       if (!res.every((r) => r.finite)) {
         skipped++;
@@ -283,6 +285,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           theta[i] = w;
         }
       }
+      if (process.env.BT) console.error(`coord workers ${(TT1-TT0).toFixed(1)} adam ${(performance.now()-TT1).toFixed(1)}`);
       step++;
       const now = Date.now();
       stepMs.push(now - lastT);
