@@ -187,7 +187,7 @@ describe('fused basic block (wasm) equals the op-by-op block', () => {
           expect(g.shape).toEqual(ref[k].shape);
           expect(maxDiff(g, ref[k])).toBeLessThan(1e-4);
         });
-        const poisoned = tf.concat([tf.fill([1, 5, 8, cin], NaN), tf.slice(h, [1], [1])]) as tf.Tensor4D;
+        const poisoned = tf.concat([tf.fill([1, 5, width, cin], NaN), tf.slice(h, [1], [1])]) as tf.Tensor4D;
         expect(Number.isNaN(fused(poisoned, w, slope).dataSync()[0])).toBe(true);
       } finally {
         await initTf('cpu');
