@@ -31,6 +31,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'stepped'; loss: number; finite: boolean }
+  /** ms: the worker's own time for the step (weights, batch, forward/backward, gradient copy). */
+  | { type: 'stepped'; loss: number; finite: boolean; ms: number }
   | { type: 'inferred'; images: Array<{ width: number; height: number; data: Float32Array }> }
   | { type: 'error'; message: string };

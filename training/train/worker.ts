@@ -14,7 +14,6 @@ const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
 
 await initTf('wasm');
-if (process.env.BT) console.error('worker fma', (await import('../engine/simdKernels')).relaxedSimdAvailable());
 const cfg = init.train;
 const graph = buildGraph(cfg.net);
 const shared = new Float32Array(init.params);
@@ -42,14 +41,12 @@ function klChannels(s: tf.Tensor, t: tf.Tensor): tf.Scalar {
 }
 
 function step(msg: Extract<ToWorker, { type: 'step' }>): void {
-  const T0 = performance.now();
+  const t0 = performance.now();
   loadWeights();
-  const T1 = performance.now();
   const p = cfg.patch;
   const S = cfg.net.scale;
   const n = msg.refs.length;
   const batch = buildBatch(init.dataset, msg.refs, p);
-  const T2 = performance.now();
   if (msg.poison) batch.lr.fill(NaN, 0, 7); // fault injection (tests of the NaN guard)
   const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(batch.lr, [n, p, p, 3]);
@@ -73,7 +70,6 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
       return loss as tf.Scalar;
     }, varList);
   });
-  const T3 = performance.now();
   const loss = value.dataSync()[0];
   let finite = Number.isFinite(loss);
   for (const s of init.layout) {
@@ -83,9 +79,7 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
     gradOut.set(a, s.offset);
   }
   tf.dispose([value, ...Object.values(grads)]);
-  const T4 = performance.now();
-  if (process.env.BT) console.error(`w${init.id} load ${(T1-T0).toFixed(1)} batch ${(T2-T1).toFixed(1)} fb ${(T3-T2).toFixed(1)} out ${(T4-T3).toFixed(1)}`);
-  post({ type: 'stepped', loss, finite });
+  post({ type: 'stepped', loss, finite, ms: performance.now() - t0 });
 }
 
 function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
