@@ -6,6 +6,10 @@ import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
 import { binaryConvWeightGradApplies, convKernelApplies, convWeightGradApplies, padSpatial, xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
+import { buildGraph } from '../../src/model/graph';
+import { DEFAULT_NET, parseNetConfig } from '../../src/model/config';
+import { forward, initParams, toTensors } from '../../training/engine/forward';
+import { spaceToDepth } from '../../training/engine/kernels';
 
 const rand = (shape: number[], seed: number) => {
   const r = mulberry(seed);
@@ -260,6 +264,30 @@ describe('conv kernel (wasm SIMD): forward and dX', () => {
           expect(arr.length).toBe(ref[k].length);
           arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4));
         });
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('forward with depthOutput (the training loss layout)', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`${backend}: equals spaceToDepth of the normal output, anchor and mean included; fused blocks on wasm`, async () => {
+      await initTf(backend);
+      try {
+        for (const scale of [2, 4]) {
+          const g = buildGraph(parseNetConfig({ ...DEFAULT_NET, scale, channels: 32, blocks: 2, block: 'basic', anchor: true }));
+          const params = toTensors(g, initParams(g, 5));
+          const stats = { mean: [0.4, 0.45, 0.5], std: [0.2, 0.25, 0.3] };
+          const x = tf.mul(tf.add(rand([2, 8, 8, 3], 91), 1), 0.5) as tf.Tensor4D;
+          const normal = forward(g, params, stats, x);
+          const depth = forward(g, params, stats, x, { depthOutput: true });
+          expect(normal.depthScale).toBe(1);
+          expect(depth.depthScale).toBe(scale);
+          expect(depth.out.shape).toEqual([2, 8, 8, 3 * scale * scale]);
+          expect(Array.from(depth.out.dataSync())).toEqual(Array.from(spaceToDepth(normal.out, scale).dataSync()));
+        }
       } finally {
         await initTf('cpu');
       }

@@ -80,10 +80,16 @@ function basicBlockAt(graph: NetGraph, i: number, uses: Map<string, number>): { 
 export interface ForwardOptions {
   /** Also return these intermediate values (e.g. graph.stages for distillation). */
   keep?: string[];
+  /**
+   * LR-space networks: return the output before its depth-to-space, [N, H, W, 3·s²] in DepthToSpace
+   * 'CRD' order (the anchor and the mean likewise), for a loss against spaceToDepth(target). The L1
+   * loss is the same sum in another order, and training skips two full-size shuffles per step.
+   */
+  depthOutput?: boolean;
 }
 
 const bicubicFilters = new Map<number, tf.Tensor4D>();
-function bicubicUp(x: T4, s: number): T4 {
+function bicubicUp(x: T4, s: number, depthLayout = false): T4 {
   let k = bicubicFilters.get(s);
   if (!k) {
     const one = bicubicKernel(s); // [5,5,1,s*s]
@@ -95,16 +101,20 @@ function bicubicUp(x: T4, s: number): T4 {
   const p = BICUBIC_PAD;
   // Symmetric padding = MATLAB's mirrored edge taps.
   const xp = tf.mirrorPad(x, [[0, 0], [p, p], [p, p], [0, 0]], 'symmetric');
-  return pixelShuffle(tf.depthwiseConv2d(xp, k, 1, 'valid'), s);
+  const d = tf.depthwiseConv2d(xp, k, 1, 'valid');
+  return depthLayout ? d : pixelShuffle(d, s);
 }
 
 /**
  * Forward pass. `x` is NHWC RGB in [0,1]. Returns the unclamped output (clamping is the
  * exporter's/app's job; training needs the gradient through it).
  */
-export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4, opts: ForwardOptions = {}): { out: T4; kept: Record<string, T4> } {
+export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4, opts: ForwardOptions = {}): { out: T4; kept: Record<string, T4>; depthScale: number } {
   const cfg = graph.config;
   const mean = tf.tensor4d(stats.mean, [1, 1, 1, 3]);
+  // depthOutput: the ops after the tail's pixel shuffle work on its input layout (CRD: channel c·s²+k).
+  const depth = opts.depthOutput === true && cfg.variant === 'lr' ? cfg.scale : 1;
+  const depthMean = depth > 1 ? tf.tensor4d(stats.mean.flatMap((m) => new Array<number>(depth * depth).fill(m)), [1, 1, 1, 3 * depth * depth]) : mean;
   const std = tf.tensor4d(stats.std, [1, 1, 1, 3]);
   const v = new Map<string, T4>([[graph.input, x]]);
   const get = (k: string): T4 => {
@@ -133,10 +143,11 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = tf.sub(get(o.in), mean);
         break;
       case 'addmean':
-        y = tf.add(get(o.in), mean);
+        y = tf.add(get(o.in), depth > 1 ? depthMean : mean);
         break;
       case 'bicubic':
-        y = bicubicUp(get(o.in), o.scale);
+        // In an LR-space network the bicubic op is the output anchor.
+        y = bicubicUp(get(o.in), o.scale, depth > 1);
         break;
       case 'conv': {
         if (o.binary) y = binaryConv2d(get(o.in), P(o.w) as tf.Tensor4D, o.dil, cfg.estimatorWeight, binaryValues.has(o.in));
@@ -172,14 +183,14 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = o.ins.map(get).reduce((a, b) => tf.add(a, b) as T4);
         break;
       case 'pixelshuffle':
-        y = pixelShuffle(get(o.in), o.scale);
+        y = depth > 1 ? get(o.in) : pixelShuffle(get(o.in), o.scale);
         break;
     }
     v.set(o.out, y);
   }
   const kept: Record<string, T4> = {};
   for (const k of opts.keep ?? []) kept[k] = get(k);
-  return { out: get(graph.output), kept };
+  return { out: get(graph.output), kept, depthScale: depth };
 }
 
 export function imageToTensor(img: RgbImage): T4 {

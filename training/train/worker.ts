@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildGraph } from '../../src/model/graph';
 import { forward, imageToTensor, initTf, tensorToImage, toTensors, type Params } from '../engine/forward';
+import { spaceToDepth } from '../engine/kernels';
 import { tf } from '../engine/tf';
 import { buildBatch } from './data';
 import type { FromWorker, ToWorker, WorkerInit } from './protocol';
@@ -50,16 +51,20 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
   if (msg.poison) batch.lr.fill(NaN, 0, 7); // fault injection (tests of the NaN guard)
   const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(batch.lr, [n, p, p, 3]);
-    const y = tf.tensor4d(batch.hr, [n, p * S, p * S, 3]);
+    // The loss runs in the tail's depth-to-space input layout (forward's depthOutput): the target goes
+    // there instead, once, without a gradient.
+    const depth = cfg.net.variant === 'lr';
+    const hr = tf.tensor4d(batch.hr, [n, p * S, p * S, 3]);
+    const y = depth ? spaceToDepth(hr, S) : hr;
     let tOut: tf.Tensor | undefined;
     let tStages: tf.Tensor[] = [];
     if (teacher) {
-      const r = forward(teacher.graph, teacher.params as Params, teacher.stats, x, { keep: teacher.graph.stages });
+      const r = forward(teacher.graph, teacher.params as Params, teacher.stats, x, { keep: teacher.graph.stages, depthOutput: depth });
       tOut = r.out;
       tStages = teacher.graph.stages.map((k) => r.kept[k]);
     }
     return tf.variableGrads(() => {
-      const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [] });
+      const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [], depthOutput: depth });
       const l1 = tf.mean(tf.abs(tf.sub(r.out, y)));
       if (!teacher || !cfg.distill) return l1 as tf.Scalar;
       const d = cfg.distill;
