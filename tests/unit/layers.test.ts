@@ -279,7 +279,7 @@ describe('forward with depthOutput (the training loss layout)', () => {
         for (const scale of [2, 4]) {
           const g = buildGraph(parseNetConfig({ ...DEFAULT_NET, scale, channels: 32, blocks: 2, block: 'basic', anchor: true }));
           const params = toTensors(g, initParams(g, 5));
-          const stats = { mean: [0.4, 0.45, 0.5], std: [0.2, 0.25, 0.3] };
+          const stats = { mean: [0.4, 0.45, 0.5] as [number, number, number], std: [0.2, 0.25, 0.3] as [number, number, number] };
           const x = tf.mul(tf.add(rand([2, 8, 8, 3], 91), 1), 0.5) as tf.Tensor4D;
           const normal = forward(g, params, stats, x);
           const depth = forward(g, params, stats, x, { depthOutput: true });

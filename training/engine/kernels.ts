@@ -257,7 +257,7 @@ registerWasm(BIN_DW, (b, k, inputs, attrs, ptr) => {
   const { kh, kw, dil } = attrs as { kh: number; kw: number; dil: number };
   const out = b.makeOutput([kh, kw, cin, cout], 'float32');
   const aBytes = N * H * W * words * 4;
-  const scratch = b.wasm._malloc(aBytes + words * 8 * 16 * cout * 4);
+  const scratch = b.wasm._malloc(aBytes + words * 4 * 256 * cout * 4 + 128);
   try {
     if (k.packSigns(ptr(x), scratch, N * H * W * words)) b.typedArrayFromHeap(out).fill(NaN); // the NaN guard must see it
     else k.binWeightGrad(scratch, ptr(dy), ptr(out), scratch + aBytes, N, H, W, words, cout, kh, kw, dil);
