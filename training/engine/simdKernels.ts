@@ -148,7 +148,7 @@ const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
 /**
  * The binary conv's input gradient without multiplies (basic blocks' backward): the weights are ±1·α,
  * so for each pixel and group of 4 output channels the 16 signed sums of dy·α are tabulated once
- * (E[g][pattern][row][col], zero-padded), and each input channel's gradient is a sum of table
+ * (E[row][g][pattern][col], zero-padded), and each input channel's gradient is a sum of table
  * lookups picked by its weights' sign patterns (offsets O[ci/4][tap][g][ci%4], built here):
  * 9·8 adds per channel and pixel instead of 9·32 multiply-adds. Epilogue as convEstimatorSkip.
  * W: a multiple of 8; cin, cout: of 4. E: cout/4·16·Hp·Wp floats; O: cin·taps·cout/4 i32.
@@ -159,7 +159,7 @@ const binaryDxFunc = String.raw`
     (param $E i32) (param $O i32)
     (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
     (param $kh i32) (param $kw i32) (param $dil i32) (param $est i32)
-    (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32)
+    (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32) (local $rs i32)
     (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32) (local $q i32) (local $end i32)
     (local $n i32) (local $h i32) (local $w0 i32) (local $src i32) (local $dst i32) (local $ob i32) (local $ib i32)
     (local $eb i32) (local $po i32) (local $pend i32) (local $base i32) (local $span i32)
@@ -177,7 +177,10 @@ const binaryDxFunc = String.raw`
     (local.set $Hp (i32.add (local.get $H) (i32.shl (local.get $ph) (i32.const 1))))
     (local.set $Wp (i32.add (local.get $W) (i32.shl (local.get $pw) (i32.const 1))))
     (local.set $G (i32.shr_u (local.get $cout) (i32.const 2)))
-    (local.set $plane (i32.shl (i32.mul (local.get $Hp) (local.get $Wp)) (i32.const 2)))
+    ;; E layout [row][g][pattern][col]: the rows one output row reads are contiguous (~40 KB for 32
+    ;; channels, instead of 384 pieces spread over the whole table; measured a little faster).
+    (local.set $rs (i32.mul (i32.shl (local.get $G) (i32.const 4)) (local.get $Wp)))
+    (local.set $plane (i32.shl (local.get $Wp) (i32.const 2)))
     (local.set $ob (i32.shl (local.get $cout) (i32.const 2)))
     (local.set $ib (i32.shl (local.get $cin) (i32.const 2)))
     ;; 1. lookup offsets O[cg][i][j][g][k] (bytes into E, relative to the output pixel's E address)
@@ -192,16 +195,14 @@ const binaryDxFunc = String.raw`
           (loop $lg
             (local.set $k (i32.const 0))
             (loop $lk
-              (i32.store (local.get $q) (i32.shl (i32.add
-                (i32.mul (i32.add
-                  (i32.mul (i32.add (i32.shl (local.get $g) (i32.const 4))
+              (i32.store (local.get $q) (i32.shl (i32.add (i32.add
+                (i32.mul (i32.sub (i32.shl (local.get $ph) (i32.const 1)) (i32.mul (local.get $i) (local.get $dil))) (local.get $rs))
+                (i32.mul (i32.add (i32.shl (local.get $g) (i32.const 4))
                     (i32x4.bitmask (f32x4.lt (v128.load (i32.add (local.get $w) (i32.shl
                       (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin))
                         (i32.add (local.get $cg) (local.get $k))) (local.get $cout)) (i32.shl (local.get $g) (i32.const 2)))
                       (i32.const 2)))) (v128.const f32x4 0 0 0 0))))
-                    (local.get $Hp))
-                  (i32.sub (i32.shl (local.get $ph) (i32.const 1)) (i32.mul (local.get $i) (local.get $dil))))
-                  (local.get $Wp))
+                  (local.get $Wp)))
                 (i32.sub (i32.shl (local.get $pw) (i32.const 1)) (i32.mul (local.get $j) (local.get $dil))))
                 (i32.const 2)))
               (local.set $q (i32.add (local.get $q) (i32.const 4)))
@@ -219,20 +220,20 @@ const binaryDxFunc = String.raw`
     (local.set $span (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $G)) (i32.const 4)))
     ;; 2. E = 0 (the borders stay zero: 'same' zero padding)
     (local.set $q (local.get $E))
-    (local.set $end (i32.add (local.get $E) (i32.mul (i32.shl (local.get $G) (i32.const 4)) (local.get $plane))))
+    (local.set $end (i32.add (local.get $E) (i32.shl (i32.mul (local.get $Hp) (local.get $rs)) (i32.const 2))))
     (loop $z
       (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
       (local.set $q (i32.add (local.get $q) (i32.const 16)))
       (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
     (local.set $n (i32.const 0))
     (loop $ln
-      ;; 3. the table of this image: E[g][P][h+ph][w+pw] = sum_j (bit j of P ? -1 : 1) dc[n,h,w,4g+j] alpha[4g+j]
+      ;; 3. the table of this image: E[h+ph][g][P][w+pw] = sum_j (bit j of P ? -1 : 1) dc[n,h,w,4g+j] alpha[4g+j]
       (local.set $h (i32.const 0))
       (loop $bh
         (local.set $w0 (i32.const 0))
         (loop $bw
           (local.set $src (i32.add (local.get $dc) (i32.mul (local.get $ob) (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0)))))
-          (local.set $dst (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (i32.add (local.get $h) (local.get $ph)) (local.get $Wp)) (i32.add (local.get $w0) (local.get $pw))) (i32.const 2))))
+          (local.set $dst (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (i32.add (local.get $h) (local.get $ph)) (local.get $rs)) (i32.add (local.get $w0) (local.get $pw))) (i32.const 2))))
           (local.set $g (i32.const 0))
           (loop $bg
             (local.set $av (v128.load (i32.add (local.get $alpha) (i32.shl (local.get $g) (i32.const 4)))))
@@ -267,7 +268,7 @@ const binaryDxFunc = String.raw`
       (loop $lh
         (local.set $w0 (i32.const 0))
         (loop $lw
-          (local.set $eb (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $Wp)) (local.get $w0)) (i32.const 2))))
+          (local.set $eb (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $rs)) (local.get $w0)) (i32.const 2))))
           (local.set $base (i32.add (i32.mul (local.get $ib) (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0))) (i32.const 0)))
           (local.set $po (local.get $O))
           (local.set $cg (i32.const 0))
