@@ -4,7 +4,7 @@ import { tf, initTf } from '../../training/engine/tf';
 import { binarize, binaryBlock, binaryBlockApplies, binaryConv2d, conv2d, estimatorGrad, pixelShuffle, prelu, signForward, weightScale } from '../../training/engine/layers';
 import type { Estimator } from '../../src/model/config';
 import { simdKernels } from '../../training/engine/simdKernels';
-import { binaryConvWeightGradApplies, convKernelApplies, convWeightGradApplies, padSpatial, xnorConvApplies } from '../../training/engine/kernels';
+import { binaryConvWeightGradApplies, convKernelApplies, convWeightGradApplies, padSpatial, signGradApplies, signScale, xnorConvApplies } from '../../training/engine/kernels';
 import { mulberry } from '../helpers/synthetic';
 import { buildGraph } from '../../src/model/graph';
 import { DEFAULT_NET, parseNetConfig } from '../../src/model/config';
@@ -237,6 +237,31 @@ describe('conv weight-gradient kernel (wasm SIMD)', () => {
         const got = grads();
         expect(got.length).toBe(ref.length);
         got.forEach((v, i) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-4));
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
+describe('sign-gradient conv backward (wasm): an output gradient of ±c everywhere', () => {
+  for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 48], [1, 5, 2, 16, 12], [5, 1, 1, 48, 8]]) {
+    it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: dX and dW equal the cpu reference, borders included`, async () => {
+      const grads = () => {
+        const x = rand([2, 5, 7, cin], 101) as tf.Tensor4D;
+        const w = rand([kh, kw, cin, cout], 102) as tf.Tensor4D;
+        const d = tf.mul(tf.sign(rand([2, 5, 7, cout], 103)), 0.125); // exactly ±c (no zeros: rand has none)
+        return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil), d)))([x, w]).map((g) => Array.from(g.dataSync()));
+      };
+      await initTf('cpu');
+      const ref = grads();
+      await initTf('wasm');
+      try {
+        expect(signGradApplies([kh, kw, cin, cout])).toBe(true);
+        expect(signScale(tf.mul(tf.sign(rand([2, 5, 7, cout], 103)), 0.125))).toBe(0.125);
+        expect(signScale(rand([2, 5, 7, cout], 104))).toBe(0);
+        const got = grads();
+        got.forEach((g, k) => g.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4)));
       } finally {
         await initTf('cpu');
       }

@@ -9,7 +9,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryDxEstimatorSkip, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradKernel, signKernel, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryDxEstimatorSkip, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -110,6 +110,10 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
+          // An output gradient of ±c everywhere (the tail's, under the L1 loss): sums of ±x instead of
+          // multiply-adds (kernels.ts signGrad*).
+          const c = signGradApplies(sw.shape) ? signScale(dy) : 0;
+          if (c > 0) return [needDx ? signGradInputGrad(dy, sw, dil, c) : tf.zerosLike(sx), signGradWeightGrad(sx, dy, kh, kw, dil, c)];
           // dX: correlation of dY with the spatially flipped kernel, in/out swapped (conv2dTranspose
           // runs at 3 GFLOP/s here).
           const dx = needDx ? convSame(dy, flipKernel(sw), dil) : tf.zerosLike(sx);
