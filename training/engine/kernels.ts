@@ -186,7 +186,8 @@ function xnorInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, x: I
     }
     // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
     k.weightBits(ptr(w), wb, kh * kw, cin, cout);
-    k.xnorConv(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
+    // Cout a multiple of 32: accumulators in registers (simdKernels.ts xnorConv32).
+    (cout % 32 ? k.xnorConv : k.xnorConv32)(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
   } finally {
     b.wasm._free(scratch);
   }

@@ -635,6 +635,80 @@ function sum16(ps: number[]): string {
   return ps.slice(1).reduce((e, p) => `(f32x4.add ${e} (local.get $v${p}))`, `(local.get $v${ps[0]})`);
 }
 
+/**
+ * xnorConv for Cout a multiple of 32: the byte accumulators of 32 output channels stay in registers
+ * over all taps (the general version keeps them in memory). Same parameters and results.
+ */
+const xnorConv32Func = String.raw`
+  (func (export "xnorConv32")
+    (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $acc i32)
+    (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
+    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $slope i32) (param $y2 i32)
+    (local $n i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $k i32) (local $cb i32)
+    (local $hh i32) (local $ww i32) (local $valid i32) (local $pa i32) (local $pw i32) (local $av v128)
+    (local $ob i32) (local $po i32) (local $cv v128) (local $base v128) (local $ph i32) (local $pwd i32)
+    ${accLocals}
+    (local.set $ob (i32.shl (local.get $cout) (i32.const 2)))
+    (local.set $ph (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)))
+    (local.set $pwd (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)))
+    (local.set $po (i32.const 0))
+    (local.set $n (i32.const 0))
+    (loop $ln
+      (local.set $h (i32.const 0))
+      (loop $lh
+        (local.set $w (i32.const 0))
+        (loop $lw
+          (local.set $cb (i32.const 0))
+          (loop $lcb
+            ${zeroAcc}
+            (local.set $valid (i32.const 0))
+            (local.set $i (i32.const 0))
+            (loop $li
+              (local.set $hh (i32.add (local.get $h) (i32.mul (i32.sub (local.get $i) (local.get $ph)) (local.get $dil))))
+              (if (i32.and (i32.ge_s (local.get $hh) (i32.const 0)) (i32.lt_s (local.get $hh) (local.get $H))) (then
+                (local.set $j (i32.const 0))
+                (loop $lj
+                  (local.set $ww (i32.add (local.get $w) (i32.mul (i32.sub (local.get $j) (local.get $pwd)) (local.get $dil))))
+                  (if (i32.and (i32.ge_s (local.get $ww) (i32.const 0)) (i32.lt_s (local.get $ww) (local.get $W))) (then
+                    (local.set $valid (i32.add (local.get $valid) (i32.const 1)))
+                    (local.set $pa (i32.add (local.get $a) (i32.shl
+                      (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $hh)) (local.get $W)) (local.get $ww)) (local.get $words))
+                      (i32.const 2))))
+                    (local.set $pw (i32.add (local.get $wb) (i32.add (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $words)) (local.get $ob)) (local.get $cb))))
+                    (local.set $k (i32.const 0))
+                    (loop $lk
+                      (local.set $av (v128.load32_splat (i32.add (local.get $pa) (i32.shl (local.get $k) (i32.const 2)))))
+                      ${Array.from({ length: 8 }, (_, v) => `(local.set $a${v} (i8x16.add (local.get $a${v}) (i8x16.popcnt (v128.xor (local.get $av) (v128.load offset=${16 * v} (local.get $pw))))))`).join('\n')}
+                      (local.set $pw (i32.add (local.get $pw) (local.get $ob)))
+                      (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                      (br_if $lk (i32.lt_u (local.get $k) (local.get $words))))))
+                  (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                  (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
+            ;; y = alpha * (valid*32*words - 2*count); block: y2 = res + prelu(y, slope)
+            (local.set $base (i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5)))))
+            ${Array.from({ length: 8 }, (_, v) => `
+            (local.set $cv (f32x4.mul (v128.load offset=${16 * v} (i32.add (local.get $alpha) (local.get $cb)))
+              (f32x4.convert_i32x4_s (i32x4.sub (local.get $base)
+                (i32x4.shl (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $a${v}))) (i32.const 1))))))
+            (v128.store offset=${16 * v} (i32.add (local.get $y) (i32.add (local.get $po) (local.get $cb))) (local.get $cv))
+            (if (local.get $res) (then
+              (v128.store offset=${16 * v} (i32.add (local.get $y2) (i32.add (local.get $po) (local.get $cb)))
+                (f32x4.add (v128.load offset=${16 * v} (i32.add (local.get $res) (i32.add (local.get $po) (local.get $cb))))
+                  (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load offset=${16 * v} (i32.add (local.get $slope) (local.get $cb))))
+                    (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0)))))))`).join('\n')}
+            (local.set $cb (i32.add (local.get $cb) (i32.const 128)))
+            (br_if $lcb (i32.lt_u (local.get $cb) (local.get $ob))))
+          (local.set $po (i32.add (local.get $po) (local.get $ob)))
+          (local.set $w (i32.add (local.get $w) (i32.const 1)))
+          (br_if $lw (i32.lt_u (local.get $w) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
+`;
+
 const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
@@ -1150,6 +1224,7 @@ ${convFunc(fma, false)}
 ${convFunc(fma, true)}
 ${binaryDxFunc}
 ${signGradFuncs}
+${xnorConv32Func}
 )`;
 
 export interface SimdKernels {
@@ -1157,6 +1232,7 @@ export interface SimdKernels {
   signGrad(dy: number, x: number, dx: number, n: number, est: number): void;
   preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
   packSigns(x: number, out: number, nwords: number): number;
+  xnorConv32(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
   signScale(x: number, n: number): number;
   signGradWeightGrad(x: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
   signGradInputGrad(dy: number, w: number, out: number, wt: number, pat: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
