@@ -308,39 +308,47 @@ export function convValidEstimatorSkip(xp: tf.Tensor4D, w: tf.Tensor4D, dil: num
   return run(CONV_EPI, { xp, w, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
 }
 
-const BIN_DX = 'BitsrBinaryDx';
-registerWasm(BIN_DX, (b, k, inputs, attrs, ptr) => {
-  const dc = inputs.dc as Info;
-  const w = inputs.w as Info;
-  const [N, H, W, cout] = dc.shape;
-  const [kh, kw, cin] = w.shape;
-  const { dil, est } = attrs as { dil: number; est: number };
-  const out = b.makeOutput([N, H, W, cin], 'float32');
-  const Hp = H + dil * (kh - 1);
-  const Wp = W + dil * (kw - 1);
-  const eBytes = (cout / 4) * 16 * Hp * Wp * 4;
-  const scratch = b.wasm._malloc(eBytes + cin * kh * kw * (cout / 4) * 4);
-  try {
-    k.binaryDx(ptr(dc), ptr(w), ptr(inputs.alpha as Info), ptr(inputs.res as Info), ptr(inputs.ex as Info), ptr(out), scratch, scratch + eBytes, N, H, W, cin, cout, kh, kw, dil, est);
-  } finally {
-    b.wasm._free(scratch);
-  }
-  return out;
+const BLOCK_DX = 'BitsrBinaryBlockDx';
+// The basic block's backward through PReLU and the binary conv's input: [dh, dc, dslope].
+tf.registerKernel({
+  kernelName: BLOCK_DX,
+  backendName: 'wasm',
+  kernelFunc: ({ inputs, backend, attrs }) => {
+    const b = backend as unknown as WasmBackend;
+    const k = simdKernels();
+    if (!k) throw new Error(`${BLOCK_DX}: bitsr SIMD kernels not initialised`);
+    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
+    const dy = inputs.dy as Info;
+    const w = inputs.w as Info;
+    const [N, H, W, cout] = dy.shape;
+    const [kh, kw, cin] = w.shape;
+    const est = (attrs as { est: number }).est;
+    const dh = b.makeOutput([N, H, W, cin], 'float32');
+    const dc = b.makeOutput(dy.shape, 'float32');
+    const dslope = b.makeOutput([cout], 'float32');
+    const eBytes = (cout / 4) * 16 * (H + kh - 1) * (W + kw - 1) * 4;
+    const scratch = b.wasm._malloc(eBytes + cin * kh * kw * (cout / 4) * 4);
+    try {
+      k.binaryBlockDx(ptr(dy), ptr(w), ptr(inputs.alpha as Info), ptr(dy), ptr(inputs.h as Info), ptr(dh), scratch, scratch + eBytes, N, H, W, cin, cout, kh, kw, 1, est, ptr(inputs.c as Info), ptr(inputs.slope as Info), ptr(dc), ptr(dslope));
+    } finally {
+      b.wasm._free(scratch);
+    }
+    return [dh, dc, dslope];
+  },
 });
 
-/** Whether binaryDxEstimatorSkip runs: wasm, W a multiple of 8, channels of 4, odd kernel. */
+/**
+ * A basic block's backward from its output gradient dy, in one pass over the table build: dc = the
+ * PReLU backward at c (the conv output), dslope, and dh = dy + (conv input gradient of dc)·est'(h).
+ */
+export function binaryBlockBackward(dy: tf.Tensor4D, c: tf.Tensor4D, slope: tf.Tensor, w: tf.Tensor4D, alpha: tf.Tensor, h: tf.Tensor4D, est: Estimator): [tf.Tensor4D, tf.Tensor4D, tf.Tensor] {
+  return run(BLOCK_DX, { dy, c, slope, w, alpha, h }, { est: EST_CODE[est] }) as unknown as [tf.Tensor4D, tf.Tensor4D, tf.Tensor];
+}
+
+/** Whether binaryBlockBackward runs: wasm, W a multiple of 8, channels of 4, odd kernel. */
 export function binaryDxApplies(xShape: number[], wShape: number[]): boolean {
   const [kh, kw, cin, cout] = wShape;
   return tf.getBackend() === 'wasm' && simdKernels() !== undefined && xShape[2] % 8 === 0 && cin % 4 === 0 && cout % 4 === 0 && kh % 2 === 1 && kw % 2 === 1;
-}
-
-/**
- * res + dX · d sign/dx(ex) as estimated, where dX is the input gradient of the 'same' binary conv
- * conv(x, sign W)·α for output gradient dc: by sign-pattern table lookups, no multiplies
- * (simdKernels.ts binaryDx). w: the latent weights (only their signs are read).
- */
-export function binaryDxEstimatorSkip(dc: tf.Tensor4D, w: tf.Tensor4D, alpha: tf.Tensor, dil: number, res: tf.Tensor4D, ex: tf.Tensor4D, est: Estimator): tf.Tensor4D {
-  return run(BIN_DX, { dc, w, alpha, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
 }
 
 const SIGN_SCALE = 'BitsrSignScale';

@@ -9,7 +9,7 @@
  * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryDxEstimatorSkip, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryBlockBackward, binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -196,11 +196,17 @@ export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, e
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sh, sw, sslope, sc, sa] = saved as [T4, T4, tf.Tensor, T4, tf.Tensor];
-          const [dc, dslope] = preluGradKernel(dy, sc, sslope);
-          const dh = binaryDxApplies(sh.shape, sw.shape)
-            ? binaryDxEstimatorSkip(dc as T4, sw, sa, 1, dy, sh, estAct)
-            : convValidEstimatorSkip(padSpatial(dc as T4, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
-          const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc as T4, 3, 3, 1), sw, estWeight, sa);
+          let dh: T4;
+          let dc: T4;
+          let dslope: tf.Tensor;
+          if (binaryDxApplies(sh.shape, sw.shape)) {
+            [dh, dc, dslope] = binaryBlockBackward(dy, sc, sslope, sw, sa, sh, estAct);
+            dslope = tf.reshape(dslope, sslope.shape);
+          } else {
+            [dc, dslope] = preluGradKernel(dy, sc, sslope) as [T4, tf.Tensor];
+            dh = convValidEstimatorSkip(padSpatial(dc, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
+          }
+          const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc, 3, 3, 1), sw, estWeight, sa);
           return [dh, dw, dslope];
         },
       };

@@ -137,7 +137,7 @@ const estimatorOf = (x: string) => `(v128.bitselect
   (v128.and (f32x4.lt (f32x4.abs ${x}) (v128.const f32x4 1 1 1 1)) (v128.const f32x4 1 1 1 1))
   (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (f32x4.abs ${x}))))
   (local.get $ste))`;
-/** binaryDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = res + r·est'(ex) at $base + k·$ob. */
+/** binaryBlockDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = res + r·est'(ex) at $base + k·$ob. */
 const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
   (local.set $q (i32.add (local.get $base) (i32.add ${tileOff} (i32.mul (local.get $ib) (i32.const ${k})))))
   (local.set $ev (v128.load (i32.add (local.get $ex) (local.get $q))))
@@ -146,19 +146,41 @@ const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
       (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get ${v}) ${estimatorOf('(local.get $ev)')}))))`).join('\n');
 
 /**
- * The binary conv's input gradient without multiplies (basic blocks' backward): the weights are ±1·α,
- * so for each pixel and group of 4 output channels the 16 signed sums of dy·α are tabulated once
+ * binaryBlockDx's table input: dc = PReLU backward of dy at the PReLU input cx (as preluGrad: dy·(cx > 0 ? 1 : slope),
+ * NaN kept), written to dcOut for the weight gradient; dslope += dy·min(cx, 0) in preluGrad's order.
+ */
+const preluBuild = String.raw`
+            (local.set $sl (v128.load (i32.add (local.get $slope) (i32.shl (local.get $g) (i32.const 4)))))
+            (local.set $da (v128.load (i32.add (local.get $dsl) (i32.shl (local.get $g) (i32.const 4)))))
+            ${[0, 1, 2, 3].map((k) => `
+            (local.set $off (i32.sub (i32.add (local.get $q) (i32.mul (local.get $ob) (i32.const ${k}))) (local.get $dc)))
+            (local.set $dyv (v128.load (i32.add (local.get $dc) (local.get $off))))
+            (local.set $cvv (v128.load (i32.add (local.get $cx) (local.get $off))))
+            (local.set $dd (f32x4.add
+              (v128.bitselect (local.get $dyv) (f32x4.mul (local.get $dyv) (local.get $sl)) (f32x4.gt (local.get $cvv) (v128.const f32x4 0 0 0 0)))
+              (f32x4.sub (local.get $cvv) (local.get $cvv))))
+            (v128.store (i32.add (local.get $dcOut) (local.get $off)) (local.get $dd))
+            (local.set $da (f32x4.add (local.get $da) (f32x4.mul (local.get $dyv) (f32x4.min (local.get $cvv) (v128.const f32x4 0 0 0 0)))))
+            (local.set $l${k} (f32x4.mul (local.get $av) (local.get $dd)))`).join('\n')}
+            (v128.store (i32.add (local.get $dsl) (i32.shl (local.get $g) (i32.const 4))) (local.get $da))`;
+
+/**
+ * A basic block's backward through its PReLU and binary conv, the conv's input gradient without
+ * multiplies: $dc is the block's output gradient dy (also $res, the skip path), $cx the PReLU input;
+ * the PReLU backward gives dc (written to $dcOut) and dslope ($dsl). The weights are ±1·α, so for
+ * each pixel and group of 4 output channels the 16 signed sums of dc·α are tabulated once
  * (E[row][g][pattern][col], zero-padded), and each input channel's gradient is a sum of table
  * lookups picked by its weights' sign patterns (offsets O[ci/4][tap][g][ci%4], built here):
  * 9·8 adds per channel and pixel instead of 9·32 multiply-adds. Epilogue as convEstimatorSkip.
  * W: a multiple of 8; cin, cout: of 4. E: cout/4·16·Hp·Wp floats; O: cin·taps·cout/4 i32.
  */
 const binaryDxFunc = String.raw`
-  (func (export "binaryDx")
+  (func (export "binaryBlockDx")
     (param $dc i32) (param $w i32) (param $alpha i32) (param $res i32) (param $ex i32) (param $out i32)
     (param $E i32) (param $O i32)
     (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $est i32)
+    (param $kh i32) (param $kw i32) (param $dil i32) (param $est i32) (param $cx i32) (param $slope i32) (param $dcOut i32) (param $dsl i32)
+    (local $off i32) (local $dyv v128) (local $cvv v128) (local $dd v128) (local $sl v128) (local $da v128)
     (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32) (local $rs i32)
     (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32) (local $q i32) (local $end i32)
     (local $n i32) (local $h i32) (local $w0 i32) (local $src i32) (local $dst i32) (local $ob i32) (local $ib i32)
@@ -225,6 +247,12 @@ const binaryDxFunc = String.raw`
       (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
       (local.set $q (i32.add (local.get $q) (i32.const 16)))
       (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    ;; dslope = 0
+    (local.set $q (local.get $dsl))
+    (loop $zs
+      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $zs (i32.lt_u (local.get $q) (i32.add (local.get $dsl) (local.get $ob)))))
     (local.set $n (i32.const 0))
     (loop $ln
       ;; 3. the table of this image: E[h+ph][g][P][w+pw] = sum_j (bit j of P ? -1 : 1) dc[n,h,w,4g+j] alpha[4g+j]
@@ -238,10 +266,7 @@ const binaryDxFunc = String.raw`
           (loop $bg
             (local.set $av (v128.load (i32.add (local.get $alpha) (i32.shl (local.get $g) (i32.const 4)))))
             (local.set $q (i32.add (local.get $src) (i32.shl (local.get $g) (i32.const 4))))
-            (local.set $l0 (f32x4.mul (local.get $av) (v128.load (local.get $q))))
-            (local.set $l1 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (local.get $ob)))))
-            (local.set $l2 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (i32.shl (local.get $ob) (i32.const 1))))))
-            (local.set $l3 (f32x4.mul (local.get $av) (v128.load (i32.add (local.get $q) (i32.mul (local.get $ob) (i32.const 3))))))
+            ${preluBuild}
             ${transpose4(['$l0', '$l1', '$l2', '$l3'], ['$c0', '$c1', '$c2', '$c3'])}
             (local.set $s01 (f32x4.add (local.get $c0) (local.get $c1)))
             (local.set $d01 (f32x4.sub (local.get $c0) (local.get $c1)))
@@ -1236,7 +1261,7 @@ export interface SimdKernels {
   signScale(x: number, n: number): number;
   signGradWeightGrad(x: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
   signGradInputGrad(dy: number, w: number, out: number, wt: number, pat: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
-  binaryDx(dc: number, w: number, alpha: number, res: number, ex: number, out: number, E: number, O: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, est: number): void;
+  binaryBlockDx(dy: number, w: number, alpha: number, res: number, ex: number, out: number, E: number, O: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, est: number, cx: number, slope: number, dcOut: number, dslope: number): void;
   weightScale(w: number, alpha: number, rows: number, co: number): void;
   flipBinary(w: number, alpha: number, out: number, kh: number, kw: number, ci: number, co: number): void;
   weightBits(w: number, bits: number, taps: number, ci: number, co: number): void;
