@@ -1,5 +1,5 @@
 /** A basic binary block's backward: the sign-pattern input gradient (with the PReLU backward) and weight gradient. */
-import { accLocals, zeroAcc, estimatorSetup, transpose4, estimatorOf } from './common';
+import { accLocals, zeroAcc, estimatorSetup, transpose4, estimatorOf, tapRange, signedSums16, zeroFill } from './common';
 
 /** binaryBlockDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = res + r·est'(ex) at $base + k·$ob. */
 const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
@@ -107,10 +107,7 @@ export const binaryBlockDxWat = String.raw`
     ;; 2. E = 0 (the borders stay zero: 'same' zero padding)
     (local.set $q (local.get $E))
     (local.set $end (i32.add (local.get $E) (i32.shl (i32.mul (local.get $Hp) (local.get $rs)) (i32.const 2))))
-    (loop $z
-      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
-      (local.set $q (i32.add (local.get $q) (i32.const 16)))
-      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    ${zeroFill}
     ;; dslope = 0
     (local.set $q (local.get $dsl))
     (loop $zs
@@ -132,20 +129,8 @@ export const binaryBlockDxWat = String.raw`
             (local.set $q (i32.add (local.get $src) (i32.shl (local.get $g) (i32.const 4))))
             ${preluBuild}
             ${transpose4(['$l0', '$l1', '$l2', '$l3'], ['$c0', '$c1', '$c2', '$c3'])}
-            (local.set $s01 (f32x4.add (local.get $c0) (local.get $c1)))
-            (local.set $d01 (f32x4.sub (local.get $c0) (local.get $c1)))
-            (local.set $s23 (f32x4.add (local.get $c2) (local.get $c3)))
-            (local.set $d23 (f32x4.sub (local.get $c2) (local.get $c3)))
-            (local.set $ns01 (f32x4.neg (local.get $s01)))
-            (local.set $nd01 (f32x4.neg (local.get $d01)))
-            (local.set $ns23 (f32x4.neg (local.get $s23)))
-            (local.set $nd23 (f32x4.neg (local.get $d23)))
             (local.set $q (i32.add (local.get $dst) (i32.mul (i32.shl (local.get $g) (i32.const 4)) (local.get $plane))))
-            ${Array.from({ length: 16 }, (_, P) => {
-              const A = ['$s01', '$nd01', '$d01', '$ns01'][P & 3];
-              const B = ['$s23', '$nd23', '$d23', '$ns23'][P >> 2];
-              return `(v128.store (i32.add (local.get $q) (i32.mul (local.get $plane) (i32.const ${P}))) (f32x4.add (local.get ${A}) (local.get ${B})))`;
-            }).join('\n')}
+            ${signedSums16('$plane')}
             (local.set $g (i32.add (local.get $g) (i32.const 1)))
             (br_if $bg (i32.lt_u (local.get $g) (local.get $G))))
           (local.set $w0 (i32.add (local.get $w0) (i32.const 4)))
@@ -231,21 +216,14 @@ export const binWeightGradWat = String.raw`
     (local.set $pw (local.get $dw))
     (local.set $i (i32.const 0))
     (loop $li
-      (local.set $oh (i32.mul (i32.sub (local.get $i) (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-      (local.set $h0 (select (i32.sub (i32.const 0) (local.get $oh)) (i32.const 0) (i32.lt_s (local.get $oh) (i32.const 0))))
-      (local.set $h1 (select (i32.sub (local.get $H) (local.get $oh)) (local.get $H) (i32.gt_s (local.get $oh) (i32.const 0))))
+      ${tapRange('h')}
       (local.set $j (i32.const 0))
       (loop $lj
-        (local.set $ow (i32.mul (i32.sub (local.get $j) (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-        (local.set $w0 (select (i32.sub (i32.const 0) (local.get $ow)) (i32.const 0) (i32.lt_s (local.get $ow) (i32.const 0))))
-        (local.set $w1 (select (i32.sub (local.get $W) (local.get $ow)) (local.get $W) (i32.gt_s (local.get $ow) (i32.const 0))))
+        ${tapRange('w')}
         ;; T = 0
         (local.set $q (local.get $tab))
         (local.set $end (i32.add (local.get $tab) (local.get $tb)))
-        (loop $z
-          (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+        ${zeroFill}
         (if (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))
           (then
           (local.set $n (i32.const 0))

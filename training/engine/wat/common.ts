@@ -46,3 +46,39 @@ export function sum16(ps: number[]): string {
   return ps.slice(1).reduce((e, p) => `(f32x4.add ${e} (local.get $v${p}))`, `(local.get $v${ps[0]})`);
 }
 
+
+/**
+ * A tap's offset and in-image output range along one axis ('same' zero padding): for axis 'h', tap
+ * row $i: $oh = (i − (kh−1)/2)·dil and rows [$h0, $h1) whose input row h + oh is inside [0, H).
+ */
+export const tapRange = (axis: 'h' | 'w'): string => {
+  const [o, lo, hi, t, k, n] = axis === 'h' ? ['$oh', '$h0', '$h1', '$i', '$kh', '$H'] : ['$ow', '$w0', '$w1', '$j', '$kw', '$W'];
+  return `(local.set ${o} (i32.mul (i32.sub (local.get ${t}) (i32.shr_u (i32.sub (local.get ${k}) (i32.const 1)) (i32.const 1))) (local.get $dil)))
+      (local.set ${lo} (select (i32.sub (i32.const 0) (local.get ${o})) (i32.const 0) (i32.lt_s (local.get ${o}) (i32.const 0))))
+      (local.set ${hi} (select (i32.sub (local.get ${n}) (local.get ${o})) (local.get ${n}) (i32.gt_s (local.get ${o}) (i32.const 0))))`;
+};
+
+/**
+ * The 16 signed sums of four vectors $c0..$c3 (pattern bit j set: −c_j), stored at $q + P·stride
+ * for P = 0..15 (stride: a local holding bytes): the sign-pattern tables' rows.
+ */
+export const signedSums16 = (stride: string): string => `
+            (local.set $s01 (f32x4.add (local.get $c0) (local.get $c1)))
+            (local.set $d01 (f32x4.sub (local.get $c0) (local.get $c1)))
+            (local.set $s23 (f32x4.add (local.get $c2) (local.get $c3)))
+            (local.set $d23 (f32x4.sub (local.get $c2) (local.get $c3)))
+            (local.set $ns01 (f32x4.neg (local.get $s01)))
+            (local.set $nd01 (f32x4.neg (local.get $d01)))
+            (local.set $ns23 (f32x4.neg (local.get $s23)))
+            (local.set $nd23 (f32x4.neg (local.get $d23)))
+            ${Array.from({ length: 16 }, (_, P) => {
+              const A = ['$s01', '$nd01', '$d01', '$ns01'][P & 3];
+              const B = ['$s23', '$nd23', '$d23', '$ns23'][P >> 2];
+              return `(v128.store (i32.add (local.get $q) (i32.mul (local.get ${stride}) (i32.const ${P}))) (f32x4.add (local.get ${A}) (local.get ${B})))`;
+            }).join('\n')}`;
+
+/** Zeroes memory from local $q up to local $end (bytes; a multiple of 16 apart, at least 16). */
+export const zeroFill = `(loop $z
+      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
+      (local.set $q (i32.add (local.get $q) (i32.const 16)))
+      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))`;

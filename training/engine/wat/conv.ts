@@ -1,5 +1,5 @@
 /** Float convs: forward/dX with a 4-pixel × 8-channel register tile (optionally the binary block's dX epilogue), and dW. */
-import { accLocals, zeroAcc, tileMacs, estimatorSetup } from './common';
+import { accLocals, zeroAcc, tileMacs, estimatorSetup, estimatorOf, tapRange, zeroFill } from './common';
 
 /** Stores the conv tile ($a0..$a7: 4 pixels × 8 channels at $py), plain or with the block epilogue. */
 const storeTile = (epilogue: boolean) => [0, 1, 2, 3].map((k) => {
@@ -9,11 +9,7 @@ const storeTile = (epilogue: boolean) => [0, 1, 2, 3].map((k) => {
     const off = `offset=${16 * v}`;
     return `(local.set $ev (v128.load ${off} (i32.add (local.get $ex) (local.get $rel))))
       (v128.store ${off} (local.get $q) (f32x4.add (v128.load ${off} (i32.add (local.get $res) (local.get $rel)))
-        (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get $a${2 * k + v})
-          (v128.bitselect
-            (v128.and (f32x4.lt (f32x4.abs (local.get $ev)) (v128.const f32x4 1 1 1 1)) (v128.const f32x4 1 1 1 1))
-            (f32x4.max (v128.const f32x4 0 0 0 0) (f32x4.sub (local.get $ra) (f32x4.mul (local.get $rb) (f32x4.abs (local.get $ev)))))
-            (local.get $ste))))))`;
+        (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get $a${2 * k + v}) ${estimatorOf('(local.get $ev)')}))))`;
   }).join('\n');
   return epilogue ? `${q}\n(local.set $rel (i32.sub (local.get $q) (local.get $y)))\n${epi}` : `${q}\n${plain}`;
 }).join('\n');
@@ -106,24 +102,17 @@ export const convWeightGradWat = (fma: boolean) => String.raw`
     ;; dw = 0
     (local.set $q (local.get $dw))
     (local.set $end (i32.add (local.get $dw) (i32.mul (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)) (local.get $ds))))
-    (loop $z
-      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
-      (local.set $q (i32.add (local.get $q) (i32.const 16)))
-      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    ${zeroFill}
     (local.set $n (i32.const 0))
     (loop $ln
       (local.set $xn (i32.add (local.get $x) (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $H)) (local.get $W)) (local.get $xs))))
       (local.set $dn (i32.add (local.get $dy) (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $H)) (local.get $W)) (local.get $ds))))
       (local.set $i (i32.const 0))
       (loop $li
-        (local.set $oh (i32.mul (i32.sub (local.get $i) (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-        (local.set $h0 (select (i32.sub (i32.const 0) (local.get $oh)) (i32.const 0) (i32.lt_s (local.get $oh) (i32.const 0))))
-        (local.set $h1 (select (i32.sub (local.get $H) (local.get $oh)) (local.get $H) (i32.gt_s (local.get $oh) (i32.const 0))))
+        ${tapRange('h')}
         (local.set $j (i32.const 0))
         (loop $lj
-          (local.set $ow (i32.mul (i32.sub (local.get $j) (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-          (local.set $w0 (select (i32.sub (i32.const 0) (local.get $ow)) (i32.const 0) (i32.lt_s (local.get $ow) (i32.const 0))))
-          (local.set $w1 (select (i32.sub (local.get $W) (local.get $ow)) (local.get $W) (i32.gt_s (local.get $ow) (i32.const 0))))
+          ${tapRange('w')}
           (if (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))
             (then
             (local.set $cb (i32.const 0))

@@ -1,5 +1,41 @@
 /** Conv backward for an output gradient of ±c everywhere (the tail under the L1 loss). */
-import { accLocals, transpose4, sum16 } from './common';
+import { accLocals, transpose4, sum16, tapRange, signedSums16, zeroFill } from './common';
+
+/**
+ * signGradInputGrad's per-pixel loop over `nv` vectors (4·nv input channels) at $ch while they
+ * last: nv accumulators over taps and groups, then out = c·acc.
+ */
+function inputGradChunk(nv: number): string {
+  const v = Array.from({ length: nv }, (_, k) => k);
+  return String.raw`
+          (block $end${nv} (loop $lc${nv}
+            (br_if $end${nv} (i32.gt_u (i32.add (local.get $ch) (i32.const ${4 * nv})) (local.get $cin)))
+            ${v.map((k) => `(local.set $a${k} (v128.const i32x4 0 0 0 0))`).join(' ')}
+            (local.set $tw (i32.add (local.get $wt) (i32.shl (local.get $ch) (i32.const 2))))
+            (local.set $i (i32.const 0))
+            (loop $li${nv}
+              (local.set $j (i32.const 0))
+              (loop $lj${nv}
+                ;; dy pixel (h + ph - i*dil, x + pw - j*dil) in padded coordinates
+                (local.set $pp (i32.add (local.get $pat) (i32.mul (local.get $G)
+                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.sub (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
+                    (i32.sub (i32.add (local.get $x) (i32.shl (local.get $pw) (i32.const 1))) (i32.mul (local.get $j) (local.get $dil)))))))
+                (local.set $g (i32.const 0))
+                (loop $lg${nv}
+                  (local.set $po (i32.add (local.get $tw) (i32.mul (local.get $xs) (i32.load8_u (i32.add (local.get $pp) (local.get $g))))))
+                  ${v.map((k) => `(local.set $a${k} (f32x4.add (local.get $a${k}) (v128.load offset=${16 * k} (local.get $po))))`).join('\n')}
+                  (local.set $tw (i32.add (local.get $tw) (local.get $rb)))
+                  (local.set $g (i32.add (local.get $g) (i32.const 1)))
+                  (br_if $lg${nv} (i32.lt_u (local.get $g) (local.get $G))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br_if $lj${nv} (i32.lt_u (local.get $j) (local.get $kw))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br_if $li${nv} (i32.lt_u (local.get $i) (local.get $kh))))
+            ${v.map((k) => `(v128.store offset=${16 * k} (local.get $q) (f32x4.mul (local.get $cv) (local.get $a${k})))`).join('\n')}
+            (local.set $q (i32.add (local.get $q) (i32.const ${16 * nv})))
+            (local.set $ch (i32.add (local.get $ch) (i32.const ${4 * nv})))
+            (br $lc${nv})))`;
+}
 
 /**
  * Convs whose output gradient is ±c everywhere (the tail under the L1 loss: d|d|/dd = ±1, then
@@ -49,20 +85,13 @@ export const signGradWat = String.raw`
     (local.set $tap (i32.const 0))
     (local.set $i (i32.const 0))
     (loop $li
-      (local.set $oh (i32.mul (i32.sub (local.get $i) (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-      (local.set $h0 (select (i32.sub (i32.const 0) (local.get $oh)) (i32.const 0) (i32.lt_s (local.get $oh) (i32.const 0))))
-      (local.set $h1 (select (i32.sub (local.get $H) (local.get $oh)) (local.get $H) (i32.gt_s (local.get $oh) (i32.const 0))))
+      ${tapRange('h')}
       (local.set $j (i32.const 0))
       (loop $lj
-        (local.set $ow (i32.mul (i32.sub (local.get $j) (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1))) (local.get $dil)))
-        (local.set $w0 (select (i32.sub (i32.const 0) (local.get $ow)) (i32.const 0) (i32.lt_s (local.get $ow) (i32.const 0))))
-        (local.set $w1 (select (i32.sub (local.get $W) (local.get $ow)) (local.get $W) (i32.gt_s (local.get $ow) (i32.const 0))))
+        ${tapRange('w')}
         (local.set $q (local.get $tab))
         (local.set $end (i32.add (local.get $tab) (local.get $tb)))
-        (loop $z
-          (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
-          (local.set $q (i32.add (local.get $q) (i32.const 16)))
-          (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+        ${zeroFill}
         (if (i32.and (i32.lt_s (local.get $h0) (local.get $h1)) (i32.lt_s (local.get $w0) (local.get $w1)))
           (then
           (local.set $n (i32.const 0))
@@ -181,20 +210,8 @@ export const signGradWat = String.raw`
           (local.set $l2 (v128.load (i32.add (local.get $q) (i32.shl (local.get $cout) (i32.const 3)))))
           (local.set $l3 (v128.load (i32.add (local.get $q) (i32.mul (local.get $cout) (i32.const 12)))))
           ${transpose4(['$l0', '$l1', '$l2', '$l3'], ['$c0', '$c1', '$c2', '$c3'])}
-          (local.set $s01 (f32x4.add (local.get $c0) (local.get $c1)))
-          (local.set $d01 (f32x4.sub (local.get $c0) (local.get $c1)))
-          (local.set $s23 (f32x4.add (local.get $c2) (local.get $c3)))
-          (local.set $d23 (f32x4.sub (local.get $c2) (local.get $c3)))
-          (local.set $ns01 (f32x4.neg (local.get $s01)))
-          (local.set $nd01 (f32x4.neg (local.get $d01)))
-          (local.set $ns23 (f32x4.neg (local.get $s23)))
-          (local.set $nd23 (f32x4.neg (local.get $d23)))
           (local.set $q (i32.add (local.get $row) (i32.shl (local.get $ch) (i32.const 2))))
-          ${Array.from({ length: 16 }, (_, P) => {
-            const A = ['$s01', '$nd01', '$d01', '$ns01'][P & 3];
-            const B = ['$s23', '$nd23', '$d23', '$ns23'][P >> 2];
-            return `(v128.store (i32.add (local.get $q) (i32.mul (local.get $xs) (i32.const ${P}))) (f32x4.add (local.get ${A}) (local.get ${B})))`;
-          }).join('\n')}
+          ${signedSums16('$xs')}
           (v128.store (i32.add (local.get $q) (i32.shl (local.get $xs) (i32.const 4))) (v128.const i32x4 0 0 0 0))
           (local.set $ch (i32.add (local.get $ch) (i32.const 4)))
           (br_if $bc (i32.lt_u (local.get $ch) (local.get $cin))))
@@ -235,80 +252,8 @@ export const signGradWat = String.raw`
         (local.set $x (i32.const 0))
         (loop $lx
           (local.set $ch (i32.const 0))
-          (block $end8 (loop $lc8
-            (br_if $end8 (i32.gt_u (i32.add (local.get $ch) (i32.const 32)) (local.get $cin)))
-            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0)) (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0)) (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0)) (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
-            (local.set $tw (i32.add (local.get $wt) (i32.shl (local.get $ch) (i32.const 2))))
-            (local.set $i (i32.const 0))
-            (loop $li8
-              (local.set $j (i32.const 0))
-              (loop $lj8
-                ;; dy pixel (h + ph - i*dil, x + pw - j*dil) in padded coordinates
-                (local.set $pp (i32.add (local.get $pat) (i32.mul (local.get $G)
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.sub (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
-                    (i32.sub (i32.add (local.get $x) (i32.shl (local.get $pw) (i32.const 1))) (i32.mul (local.get $j) (local.get $dil)))))))
-                (local.set $g (i32.const 0))
-                (loop $lg8
-                  (local.set $po (i32.add (local.get $tw) (i32.mul (local.get $xs) (i32.load8_u (i32.add (local.get $pp) (local.get $g))))))
-                  (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $po))))
-                  (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $po))))
-                  (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $po))))
-                  (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $po))))
-                  (local.set $a4 (f32x4.add (local.get $a4) (v128.load offset=64 (local.get $po))))
-                  (local.set $a5 (f32x4.add (local.get $a5) (v128.load offset=80 (local.get $po))))
-                  (local.set $a6 (f32x4.add (local.get $a6) (v128.load offset=96 (local.get $po))))
-                  (local.set $a7 (f32x4.add (local.get $a7) (v128.load offset=112 (local.get $po))))
-                  (local.set $tw (i32.add (local.get $tw) (local.get $rb)))
-                  (local.set $g (i32.add (local.get $g) (i32.const 1)))
-                  (br_if $lg8 (i32.lt_u (local.get $g) (local.get $G))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br_if $lj8 (i32.lt_u (local.get $j) (local.get $kw))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $li8 (i32.lt_u (local.get $i) (local.get $kh))))
-            (v128.store offset=0 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a0)))
-            (v128.store offset=16 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a1)))
-            (v128.store offset=32 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a2)))
-            (v128.store offset=48 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a3)))
-            (v128.store offset=64 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a4)))
-            (v128.store offset=80 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a5)))
-            (v128.store offset=96 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a6)))
-            (v128.store offset=112 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a7)))
-            (local.set $q (i32.add (local.get $q) (i32.const 128)))
-            (local.set $ch (i32.add (local.get $ch) (i32.const 32)))
-            (br $lc8)))
-          (block $end4 (loop $lc4
-            (br_if $end4 (i32.gt_u (i32.add (local.get $ch) (i32.const 16)) (local.get $cin)))
-            (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0)) (local.set $a2 (v128.const i32x4 0 0 0 0)) (local.set $a3 (v128.const i32x4 0 0 0 0))
-            (local.set $tw (i32.add (local.get $wt) (i32.shl (local.get $ch) (i32.const 2))))
-            (local.set $i (i32.const 0))
-            (loop $li4
-              (local.set $j (i32.const 0))
-              (loop $lj4
-                ;; dy pixel (h + ph - i*dil, x + pw - j*dil) in padded coordinates
-                (local.set $pp (i32.add (local.get $pat) (i32.mul (local.get $G)
-                  (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $Hp)) (i32.sub (i32.add (local.get $h) (i32.shl (local.get $ph) (i32.const 1))) (i32.mul (local.get $i) (local.get $dil)))) (local.get $Wp))
-                    (i32.sub (i32.add (local.get $x) (i32.shl (local.get $pw) (i32.const 1))) (i32.mul (local.get $j) (local.get $dil)))))))
-                (local.set $g (i32.const 0))
-                (loop $lg4
-                  (local.set $po (i32.add (local.get $tw) (i32.mul (local.get $xs) (i32.load8_u (i32.add (local.get $pp) (local.get $g))))))
-                  (local.set $a0 (f32x4.add (local.get $a0) (v128.load offset=0 (local.get $po))))
-                  (local.set $a1 (f32x4.add (local.get $a1) (v128.load offset=16 (local.get $po))))
-                  (local.set $a2 (f32x4.add (local.get $a2) (v128.load offset=32 (local.get $po))))
-                  (local.set $a3 (f32x4.add (local.get $a3) (v128.load offset=48 (local.get $po))))
-                  (local.set $tw (i32.add (local.get $tw) (local.get $rb)))
-                  (local.set $g (i32.add (local.get $g) (i32.const 1)))
-                  (br_if $lg4 (i32.lt_u (local.get $g) (local.get $G))))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br_if $lj4 (i32.lt_u (local.get $j) (local.get $kw))))
-              (local.set $i (i32.add (local.get $i) (i32.const 1)))
-              (br_if $li4 (i32.lt_u (local.get $i) (local.get $kh))))
-            (v128.store offset=0 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a0)))
-            (v128.store offset=16 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a1)))
-            (v128.store offset=32 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a2)))
-            (v128.store offset=48 (local.get $q) (f32x4.mul (local.get $cv) (local.get $a3)))
-            (local.set $q (i32.add (local.get $q) (i32.const 64)))
-            (local.set $ch (i32.add (local.get $ch) (i32.const 16)))
-            (br $lc4)))
+${inputGradChunk(8)}
+${inputGradChunk(4)}
           (local.set $x (i32.add (local.get $x) (i32.const 1)))
           (br_if $lx (i32.lt_u (local.get $x) (local.get $W))))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))

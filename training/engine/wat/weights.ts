@@ -1,4 +1,6 @@
 /** The binary conv's small weight ops, on the HWIO kernel: α, the flipped dX kernel, sign bits, the latent-weight gradient. */
+import { zeroFill } from './common';
+
 export const weightOpsWat = String.raw`
   ;; --- binary-weight helpers on the small HWIO kernel [rows = kh*kw*ci, co] (co: a multiple of 4)
   ;; alpha[o] = mean over rows of |w[r,o]|
@@ -53,10 +55,7 @@ export const weightOpsWat = String.raw`
     (local.set $words (i32.shr_u (local.get $ci) (i32.const 5)))
     (local.set $q (local.get $bits))
     (local.set $end (i32.add (local.get $bits) (i32.mul (i32.mul (local.get $taps) (local.get $words)) (local.get $ob))))
-    (loop $z
-      (v128.store (local.get $q) (v128.const i32x4 0 0 0 0))
-      (local.set $q (i32.add (local.get $q) (i32.const 16)))
-      (br_if $z (i32.lt_u (local.get $q) (local.get $end))))
+    ${zeroFill}
     (local.set $p (local.get $w))
     (local.set $t (i32.const 0))
     (loop $lt
