@@ -5,9 +5,13 @@
  *   per-channel Sum; a PReLU backward from tfjs ops takes nine). Each is one pass: WebAssembly SIMD
  *   (simdKernels.ts) on the wasm heap where the shape allows, else a JS body, which is also the cpu
  *   backend's implementation (the reference tests run there);
- * - the binary conv's small weight ops (flipped dX kernel, latent-weight gradient): JS, both backends;
- * - conv forward/dX, conv dW and the XNOR binary conv: wasm SIMD only, behind `...Applies` checks
- *   (layers.ts falls back to tfjs ops elsewhere).
+ * - the binary conv's small weight ops (α, flipped dX kernel, latent-weight gradient) and copies
+ *   (zero padding, depth-to-space both ways): SIMD or JS on wasm, JS on cpu;
+ * - wasm SIMD only, behind `...Applies` checks (layers.ts falls back to tfjs ops elsewhere): conv
+ *   forward/dX and dW; the XNOR binary conv and the fused basic block's forward; the block's
+ *   backward and the binary conv's weight gradient by sign-pattern tables; the conv backward for
+ *   an output gradient of ±c (the tail under the L1 loss);
+ * - Identity on wasm shares the tensor's data instead of copying it.
  */
 import type { Estimator } from '../../src/model/config';
 import { simdKernels, type SimdKernels } from './simdKernels';

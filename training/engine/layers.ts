@@ -6,7 +6,9 @@
  *   no Conv2DBackpropFilter; transposed matMul runs at 3 GFLOP/s);
  * - sign with sign(0) = +1 and a selectable estimator for its derivative;
  * - the binary conv with XNOR-Net weights sign(W)·mean|W| per output channel, as one op;
- * - pixel shuffle by reshape/transpose (wasm has no DepthToSpace gradient).
+ * - a whole basic binary block as one op (its forward and backward kernels);
+ * - pixel shuffle as a copy kernel whose gradient is the inverse copy (wasm has no DepthToSpace
+ *   gradient).
  */
 import type { Estimator } from '../../src/model/config';
 import { binaryBlockBackward, binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
@@ -178,9 +180,12 @@ const blockCache = new Map<string, (h: T4, w: T4, slope: tf.Tensor) => T4>();
 
 /**
  * A whole basic binary block, h + prelu(conv(sign h, sign W)·α, slope), 3×3, as one op (wasm; see
- * binaryBlockApplies): the XNOR conv writes the block output, and the backward's dX conv adds the
- * skip gradient and applies the BinAct estimator in its store. Same values as the op-by-op graph
- * (tests); it saves four elementwise passes, the tape's gradient sum and their tensors.
+ * binaryBlockApplies): the XNOR conv writes the block output (PReLU and skip in its store); the
+ * backward is one kernel for the PReLU backward, the conv's input gradient by sign-pattern table
+ * lookups, the skip gradient and the BinAct estimator (kernels.ts binaryBlockBackward; where the
+ * width is not a multiple of 8, the PReLU kernel and the float dX conv with that epilogue), then
+ * the sign-pattern weight gradient. The op-by-op graph's values (tests), without its elementwise
+ * passes, the tape's gradient sum and their tensors.
  */
 export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, estWeight: Estimator): T4 {
   const key = `${estAct}/${estWeight}`;
@@ -234,19 +239,19 @@ export function prelu(x: tf.Tensor, a: tf.Tensor): tf.Tensor {
   return preluOp(x, a);
 }
 
-let shuffleOp: ((x: T4) => T4) | undefined;
-let shuffleScale = 0;
+const shuffleCache = new Map<number, (x: T4) => T4>();
 /**
  * Depth-to-space in DepthToSpace 'CRD' order: channel c·s² + i·s + j -> pixel (h·s+i, w·s+j). One
  * copy each way (kernels.ts; a 5-D transpose takes ~2.5 ms on the x4 tail here, measured).
  */
 export function pixelShuffle(x: T4, s: number): T4 {
-  if (!shuffleOp || shuffleScale !== s) {
-    shuffleScale = s;
-    shuffleOp = tf.customGrad((xi, save) => {
+  let f = shuffleCache.get(s);
+  if (!f) {
+    f = tf.customGrad((xi, save) => {
       (save as tf.GradSaveFunc)([]);
       return { value: depthToSpace(xi as T4, s), gradFunc: (dy) => spaceToDepth(dy as T4, s) };
     }) as (x: T4) => T4;
+    shuffleCache.set(s, f);
   }
-  return shuffleOp(x);
+  return f(x);
 }
