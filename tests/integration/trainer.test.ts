@@ -7,6 +7,8 @@ import { parseNetConfig } from '../../src/model/config';
 import { buildGraph } from '../../src/model/graph';
 import { loadCheckpoint, saveCheckpoint } from '../../training/engine/checkpoint';
 import { forward, initParams, initTf, toTensors } from '../../training/engine/forward';
+import { spaceToDepth } from '../../training/engine/kernels';
+import { binaryBlockApplies } from '../../training/engine/layers';
 import { tf } from '../../training/engine/tf';
 import { learningRate, parseOverride, parseTrainConfig } from '../../training/train/config';
 import { train } from '../../training/train/trainer';
@@ -42,6 +44,39 @@ describe('training', () => {
     const first = losses[0];
     const last = Math.min(...losses.slice(-20));
     expect(last).toBeLessThan(first / 10);
+  });
+
+  it('the fused kernels train like the reference: a 32-channel net (fused blocks, sign-gradient tail)', async () => {
+    // The same 400-step overfit of one patch pair as above, in the training loss layout, on wasm
+    // (fused blocks and kernels) and for its first 50 steps on the cpu backend (tfjs ops only).
+    const run = (steps: number) => {
+      const g = buildGraph(parseNetConfig({ scale: 2, channels: 32, blocks: 2, block: 'basic', anchor: false }));
+      const vars = Object.fromEntries(Object.entries(toTensors(g, initParams(g, 3))).map(([k, v]) => [k, tf.variable(v)]));
+      const r = mulberry(12);
+      const x = tf.tensor4d(Array.from({ length: 16 * 16 * 3 }, () => r()), [1, 16, 16, 3]);
+      const y = tf.tensor4d(Array.from({ length: 32 * 32 * 3 }, (_, i) => 0.5 + 0.3 * Math.sin(Math.floor(i / 96) / 4) * Math.cos((i % 96) / 9)), [1, 32, 32, 3]);
+      const yd = spaceToDepth(y, 2);
+      const stats = { mean: [0.5, 0.5, 0.5], std: [0.29, 0.29, 0.29] } as { mean: [number, number, number]; std: [number, number, number] };
+      const opt = tf.train.adam(3e-3);
+      const losses: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const l = opt.minimize(() => tf.mean(tf.abs(tf.sub(forward(g, vars, stats, x, { depthOutput: true }).out, yd))) as tf.Scalar, true)!;
+        losses.push(l.dataSync()[0]);
+        l.dispose();
+      }
+      Object.values(vars).forEach((v) => v.dispose());
+      return losses;
+    };
+    expect(binaryBlockApplies([1, 16, 16, 32], [3, 3, 32, 32])).toBe(true);
+    const fused = run(400);
+    expect(Math.min(...fused.slice(-20))).toBeLessThan(fused[0] / 5);
+    await initTf('cpu');
+    try {
+      const ref = run(50);
+      for (const i of [0, 10, 25, 49]) expect(Math.abs(fused[i] - ref[i])).toBeLessThan(0.02 * ref[i]);
+    } finally {
+      await initTf('wasm');
+    }
   });
 
   it('resume after a stop gives the same weights as an uninterrupted run (2 workers)', async () => {
