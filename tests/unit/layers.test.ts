@@ -269,6 +269,33 @@ describe('sign-gradient conv backward (wasm): an output gradient of ±c everywhe
   }
 });
 
+describe('conv with Cout not a multiple of 8 (the x3 tail, 27) on the SIMD kernels, channels padded inside the op', () => {
+  for (const sign of [false, true]) {
+    it(`${sign ? '±c' : 'real'} output gradient: forward, dX and dW equal the cpu reference`, async () => {
+      const run = () => {
+        const x = rand([2, 5, 8, 32], 111) as tf.Tensor4D;
+        const w = rand([3, 3, 32, 27], 112) as tf.Tensor4D;
+        const d = sign ? tf.mul(tf.sign(rand([2, 5, 8, 27], 113)), 0.25) : rand([2, 5, 8, 27], 113);
+        const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1), d));
+        return [conv2d(x, w, 1), ...tf.grads(f)([x, w])].map((t) => Array.from(t.dataSync()));
+      };
+      await initTf('cpu');
+      const ref = run();
+      await initTf('wasm');
+      try {
+        expect(convKernelApplies(8, 32)).toBe(true);
+        const got = run();
+        got.forEach((arr, k) => {
+          expect(arr.length).toBe(ref[k].length);
+          arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4));
+        });
+      } finally {
+        await initTf('cpu');
+      }
+    });
+  }
+});
+
 describe('conv kernel (wasm SIMD): forward and dX', () => {
   for (const [kh, kw, dil, cin, cout] of [[3, 3, 1, 32, 32], [1, 5, 2, 32, 8], [5, 1, 1, 3, 32], [3, 3, 2, 48, 16]]) {
     it(`${kh}x${kw} dilation ${dil}, ${cin}->${cout}: equals tf.conv2d on the cpu backend`, async () => {

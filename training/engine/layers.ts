@@ -107,25 +107,51 @@ export function conv2d(x: T4, w: T4, dil: number, needDx = true): T4 {
   if (!f) {
     f = tf.customGrad((xi, wi, save) => {
       (save as tf.GradSaveFunc)([xi as T4, wi as T4]);
+      const k = channelPad(xi as T4, wi as T4);
+      const y = convSame(xi as T4, k ? padChannels(wi as T4, k, 0) : (wi as T4), dil);
       return {
-        value: convSame(xi as T4, wi as T4, dil),
+        value: k ? (tf.slice(y, [0, 0, 0, 0], [-1, -1, -1, (wi as T4).shape[3]]) as T4) : y,
         gradFunc: (dyIn, saved) => {
-          const dy = dyIn as T4;
           const [sx, sw] = saved as [T4, T4];
+          const cout = sw.shape[3];
           // An output gradient of ±c everywhere (the tail's, under the L1 loss): sums of ±x instead of
-          // multiply-adds (kernels.ts signGrad*).
-          const c = signGradApplies(sw.shape) ? signScale(dy) : 0;
-          if (c > 0) return [needDx ? signGradInputGrad(dy, sw, dil, c) : tf.zerosLike(sx), signGradWeightGrad(sx, dy, kh, kw, dil, c)];
-          // dX: correlation of dY with the spatially flipped kernel, in/out swapped (conv2dTranspose
-          // runs at 3 GFLOP/s here).
-          const dx = needDx ? convSame(dy, flipKernel(sw), dil) : tf.zerosLike(sx);
-          return [dx, weightGrad(sx, dy, kh, kw, dil)];
+          // multiply-adds (kernels.ts signGrad*). Padded output channels get +c and zero weights.
+          const c = signGradApplies([kh, kw, sw.shape[2], cout + k]) ? signScale(dyIn) : 0;
+          const dy = k ? padChannels(dyIn as T4, k, c) : (dyIn as T4);
+          const wp = k ? padChannels(sw, k, 0) : sw;
+          let dx: T4;
+          let dw: T4;
+          if (c > 0) {
+            dx = needDx ? signGradInputGrad(dy, wp, dil, c) : tf.zerosLike(sx);
+            dw = signGradWeightGrad(sx, dy, kh, kw, dil, c);
+          } else {
+            // dX: correlation of dY with the spatially flipped kernel, in/out swapped (conv2dTranspose
+            // runs at 3 GFLOP/s here).
+            dx = needDx ? convSame(dy, flipKernel(wp), dil) : tf.zerosLike(sx);
+            dw = weightGrad(sx, dy, kh, kw, dil);
+          }
+          return [dx, k ? (tf.slice(dw, [0, 0, 0, 0], [-1, -1, -1, cout]) as T4) : dw];
         },
       };
     }) as (x: T4, w: T4) => T4;
     convCache.set(key, f);
   }
   return f(x, w);
+}
+
+/**
+ * Output channels to add (zero weights) so the SIMD kernels take a conv whose Cout is not a
+ * multiple of 8 (the x3 tail: 27): 0 where they would not apply anyway.
+ */
+function channelPad(x: T4, w: T4): number {
+  const cout = w.shape[3];
+  const k = (8 - (cout % 8)) % 8;
+  return k && convKernelApplies(x.shape[2], cout + k) ? k : 0;
+}
+
+/** Appends k channels of `value` (the last axis). */
+function padChannels(t: T4, k: number, value: number): T4 {
+  return tf.pad(t, [[0, 0], [0, 0], [0, 0], [0, k]], value);
 }
 
 const binConvCache = new Map<string, (x: T4, w: T4) => T4>();
