@@ -16,6 +16,12 @@ const rand = (shape: number[], seed: number) => {
   return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1), shape);
 };
 const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+/** Each array of `got` has its reference's length and every element within `tol`. */
+const expectAllClose = (got: number[][], ref: number[][], tol: number) =>
+  got.forEach((arr, k) => {
+    expect(arr.length).toBe(ref[k].length);
+    arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(tol));
+  });
 
 describe('custom layers (cpu backend reference)', () => {
   beforeAll(async () => {
@@ -285,10 +291,7 @@ describe('conv with Cout not a multiple of 8 (the x3 tail, 27) on the SIMD kerne
       try {
         expect(convKernelApplies(8, 32)).toBe(true);
         const got = run();
-        got.forEach((arr, k) => {
-          expect(arr.length).toBe(ref[k].length);
-          arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4));
-        });
+        expectAllClose(got, ref, 1e-4);
       } finally {
         await initTf('cpu');
       }
@@ -312,10 +315,7 @@ describe('conv kernel (wasm SIMD): forward and dX', () => {
       try {
         expect(convKernelApplies(8, cout)).toBe(true);
         const got = run();
-        got.forEach((arr, k) => {
-          expect(arr.length).toBe(ref[k].length);
-          arr.forEach((v, i) => expect(Math.abs(v - ref[k][i])).toBeLessThan(1e-4));
-        });
+        expectAllClose(got, ref, 1e-4);
       } finally {
         await initTf('cpu');
       }
