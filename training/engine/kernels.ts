@@ -68,7 +68,7 @@ function register(name: string, inputNames: string[], outShapes: (ins: Info[], a
 }
 
 /** A wasm-only kernel: `fn` gets the backend, the SIMD kernels and a tensor -> heap offset function. */
-function registerWasm(name: string, fn: (b: WasmBackend, k: SimdKernels, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, ptr: (t: Info) => number) => Info): void {
+function registerWasm(name: string, fn: (b: WasmBackend, k: SimdKernels, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>, ptr: (t: Info) => number) => Info | Info[]): void {
   tf.registerKernel({
     kernelName: name,
     backendName: 'wasm',
@@ -206,20 +206,12 @@ registerWasm(XNOR, (b, k, inputs, attrs, ptr) => {
 });
 
 // A basic binary block's forward, [y, c]: c = conv(sign h, sign W)·α by XNOR, y = h + prelu(c, slope).
-tf.registerKernel({
-  kernelName: BLOCK,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend }) => {
-    const b = backend as unknown as WasmBackend;
-    const k = simdKernels();
-    if (!k) throw new Error(`${BLOCK}: bitsr SIMD kernels not initialised`);
-    const h = inputs.h as Info;
-    const c = b.makeOutput(h.shape, 'float32');
-    const y = b.makeOutput(h.shape, 'float32');
-    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-    xnorInto(b, k, ptr, h, inputs.w as Info, inputs.alpha as Info, 1, c, { res: h, slope: inputs.slope as Info, out2: y });
-    return [y, c];
-  },
+registerWasm(BLOCK, (b, k, inputs, _attrs, ptr) => {
+  const h = inputs.h as Info;
+  const c = b.makeOutput(h.shape, 'float32');
+  const y = b.makeOutput(h.shape, 'float32');
+  xnorInto(b, k, ptr, h, inputs.w as Info, inputs.alpha as Info, 1, c, { res: h, slope: inputs.slope as Info, out2: y });
+  return [y, c];
 });
 
 /** [h + prelu(c, slope), c] with c = conv(sign h, sign W)·α, 3×3 'same': a basic block's forward (wasm). */
@@ -287,58 +279,38 @@ export function binaryConvWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number
 }
 
 const CONV = 'BitsrConv';
-const CONV_EPI = 'BitsrConvEstimatorSkip';
-function convInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, xp: Info, w: Info, dil: number, epi?: { res: Info; ex: Info; est: number }): Info {
+registerWasm(CONV, (b, k, inputs, attrs, ptr) => {
+  const xp = inputs.xp as Info;
+  const w = inputs.w as Info;
   const [N, Hp, Wp, cin] = xp.shape;
   const [kh, kw, , cout] = w.shape;
+  const dil = (attrs as { dil: number }).dil;
   const H = Hp - dil * (kh - 1);
   const W = Wp - dil * (kw - 1);
   const out = b.makeOutput([N, H, W, cout], 'float32');
-  if (epi) k.convEstimatorSkip(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil, ptr(epi.res), ptr(epi.ex), epi.est);
-  else k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
+  k.conv(ptr(xp), ptr(w), ptr(out), N, H, W, cin, cout, kh, kw, dil);
   return out;
-}
-registerWasm(CONV, (b, k, inputs, attrs, ptr) => convInto(b, k, ptr, inputs.xp as Info, inputs.w as Info, (attrs as { dil: number }).dil));
-registerWasm(CONV_EPI, (b, k, inputs, attrs, ptr) => {
-  const { dil, est } = attrs as { dil: number; est: number };
-  return convInto(b, k, ptr, inputs.xp as Info, inputs.w as Info, dil, { res: inputs.res as Info, ex: inputs.ex as Info, est });
 });
-
-/**
- * res + convValid(xp, w) · d sign/dx(ex) as estimated: a binary block's input gradient (skip path
- * plus the BinAct's estimated derivative) in the conv's store (wasm).
- */
-export function convValidEstimatorSkip(xp: tf.Tensor4D, w: tf.Tensor4D, dil: number, res: tf.Tensor4D, ex: tf.Tensor4D, est: Estimator): tf.Tensor4D {
-  return run(CONV_EPI, { xp, w, res, ex }, { dil, est: EST_CODE[est] }) as tf.Tensor4D;
-}
 
 const BLOCK_DX = 'BitsrBinaryBlockDx';
 // The basic block's backward through PReLU and the binary conv's input: [dh, dc, dslope].
-tf.registerKernel({
-  kernelName: BLOCK_DX,
-  backendName: 'wasm',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const b = backend as unknown as WasmBackend;
-    const k = simdKernels();
-    if (!k) throw new Error(`${BLOCK_DX}: bitsr SIMD kernels not initialised`);
-    const ptr = (t: Info) => b.dataIdMap.get(t.dataId).memoryOffset;
-    const dy = inputs.dy as Info;
-    const w = inputs.w as Info;
-    const [N, H, W, cout] = dy.shape;
-    const [kh, kw, cin] = w.shape;
-    const est = (attrs as { est: number }).est;
-    const dh = b.makeOutput([N, H, W, cin], 'float32');
-    const dc = b.makeOutput(dy.shape, 'float32');
-    const dslope = b.makeOutput([cout], 'float32');
-    const eBytes = (cout / 4) * 16 * (H + kh - 1) * (W + kw - 1) * 4;
-    const scratch = b.wasm._malloc(eBytes + cin * kh * kw * (cout / 4) * 4);
-    try {
-      k.binaryBlockDx(ptr(dy), ptr(w), ptr(inputs.alpha as Info), ptr(dy), ptr(inputs.h as Info), ptr(dh), scratch, scratch + eBytes, N, H, W, cin, cout, kh, kw, 1, est, ptr(inputs.c as Info), ptr(inputs.slope as Info), ptr(dc), ptr(dslope));
-    } finally {
-      b.wasm._free(scratch);
-    }
-    return [dh, dc, dslope];
-  },
+registerWasm(BLOCK_DX, (b, k, inputs, attrs, ptr) => {
+  const dy = inputs.dy as Info;
+  const w = inputs.w as Info;
+  const [N, H, W, cout] = dy.shape;
+  const [kh, kw, cin] = w.shape;
+  const est = (attrs as { est: number }).est;
+  const dh = b.makeOutput([N, H, W, cin], 'float32');
+  const dc = b.makeOutput(dy.shape, 'float32');
+  const dslope = b.makeOutput([cout], 'float32');
+  const eBytes = (cout / 4) * 16 * (H + kh - 1) * (W + kw - 1) * 4;
+  const scratch = b.wasm._malloc(eBytes + cin * kh * kw * (cout / 4) * 4);
+  try {
+    k.binaryBlockDx(ptr(dy), ptr(w), ptr(inputs.alpha as Info), ptr(dy), ptr(inputs.h as Info), ptr(dh), scratch, scratch + eBytes, N, H, W, cin, cout, kh, kw, 1, est, ptr(inputs.c as Info), ptr(inputs.slope as Info), ptr(dc), ptr(dslope));
+  } finally {
+    b.wasm._free(scratch);
+  }
+  return [dh, dc, dslope];
 });
 
 /**
@@ -350,7 +322,7 @@ export function binaryBlockBackward(dy: tf.Tensor4D, c: tf.Tensor4D, slope: tf.T
 }
 
 /** Whether binaryBlockBackward runs: wasm, W a multiple of 8, channels of 4, odd kernel. */
-export function binaryDxApplies(xShape: number[], wShape: number[]): boolean {
+export function binaryBlockBackwardApplies(xShape: number[], wShape: number[]): boolean {
   const [kh, kw, cin, cout] = wShape;
   return tf.getBackend() === 'wasm' && simdKernels() !== undefined && xShape[2] % 8 === 0 && cin % 4 === 0 && cout % 4 === 0 && kh % 2 === 1 && kw % 2 === 1;
 }

@@ -11,7 +11,7 @@
  *   gradient).
  */
 import type { Estimator } from '../../src/model/config';
-import { binaryBlockBackward, binaryBlockForward, binaryConvWeightGrad, binaryDxApplies, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValidEstimatorSkip, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
+import { binaryBlockBackward, binaryBlockForward, binaryBlockBackwardApplies, binaryConvWeightGrad, binaryConvWeightGradApplies, binaryWeightGrad, convKernelApplies, convValid, convWeightGrad, convWeightGradApplies, depthToSpace, flipBinaryKernel, flipKernel, padSpatial, preluGradKernel, signGradApplies, signGradInputGrad, signGradKernel, signGradWeightGrad, signKernel, signScale, spaceToDepth, weightScaleKernel, xnorConv, xnorConvApplies } from './kernels';
 import { tf } from './tf';
 
 type T4 = tf.Tensor4D;
@@ -196,10 +196,10 @@ export function binaryConv2d(x: T4, w: T4, dil: number, est: Estimator, binaryIn
   return f(x, w);
 }
 
-/** Whether binaryBlock runs this input shape (wasm: C a multiple of 32, W of 4; 3×3 kernel). */
+/** Whether binaryBlock runs this input shape (wasm: C a multiple of 32, W of 8; 3×3 kernel). */
 export function binaryBlockApplies(xShape: number[], wShape: number[]): boolean {
   const [kh, kw, cin, cout] = wShape;
-  return kh === 3 && kw === 3 && cin === cout && xnorConvApplies(xShape, wShape) && binaryConvWeightGradApplies(xShape, wShape) && convKernelApplies(xShape[2], cin);
+  return kh === 3 && kw === 3 && cin === cout && xnorConvApplies(xShape, wShape) && binaryConvWeightGradApplies(xShape, wShape) && binaryBlockBackwardApplies(xShape, wShape);
 }
 
 const blockCache = new Map<string, (h: T4, w: T4, slope: tf.Tensor) => T4>();
@@ -208,9 +208,8 @@ const blockCache = new Map<string, (h: T4, w: T4, slope: tf.Tensor) => T4>();
  * A whole basic binary block, h + prelu(conv(sign h, sign W)·α, slope), 3×3, as one op (wasm; see
  * binaryBlockApplies): the XNOR conv writes the block output (PReLU and skip in its store); the
  * backward is one kernel for the PReLU backward, the conv's input gradient by sign-pattern table
- * lookups, the skip gradient and the BinAct estimator (kernels.ts binaryBlockBackward; where the
- * width is not a multiple of 8, the PReLU kernel and the float dX conv with that epilogue), then
- * the sign-pattern weight gradient. The op-by-op graph's values (tests), without its elementwise
+ * lookups, the skip gradient and the BinAct estimator (kernels.ts binaryBlockBackward), then the
+ * sign-pattern weight gradient. Other widths run the op-by-op graph. The op-by-op graph's values (tests), without its elementwise
  * passes, the tape's gradient sum and their tensors.
  */
 export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, estWeight: Estimator): T4 {
@@ -227,18 +226,9 @@ export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, e
         gradFunc: (dyIn, saved) => {
           const dy = dyIn as T4;
           const [sh, sw, sslope, sc, sa] = saved as [T4, T4, tf.Tensor, T4, tf.Tensor];
-          let dh: T4;
-          let dc: T4;
-          let dslope: tf.Tensor;
-          if (binaryDxApplies(sh.shape, sw.shape)) {
-            [dh, dc, dslope] = binaryBlockBackward(dy, sc, sslope, sw, sa, sh, estAct);
-            dslope = tf.reshape(dslope, sslope.shape);
-          } else {
-            [dc, dslope] = preluGradKernel(dy, sc, sslope) as [T4, tf.Tensor];
-            dh = convValidEstimatorSkip(padSpatial(dc, 1, 1, 1, 1), flipBinaryKernel(sw, sa), 1, dy, sh, estAct);
-          }
+          const [dh, dc, dslope] = binaryBlockBackward(dy, sc, sslope, sw, sa, sh, estAct);
           const dw = binaryWeightGrad(binaryConvWeightGrad(sh, dc, 3, 3, 1), sw, estWeight, sa);
-          return [dh, dw, dslope];
+          return [dh, dw, tf.reshape(dslope, sslope.shape)];
         },
       };
     }) as (h: T4, w: T4, slope: tf.Tensor) => T4;

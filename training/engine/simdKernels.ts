@@ -22,8 +22,7 @@ const wat = (fma: boolean) => String.raw`
 (module
   (import "env" "memory" (memory 1))
 
-${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}${convWeightGradWat(fma)}${convWat(fma, false)}
-${convWat(fma, true)}
+${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}${convWeightGradWat(fma)}${convWat(fma)}
 ${binaryBlockDxWat}
 ${signGradWat}
 ${xnorConv32Wat}
@@ -45,7 +44,6 @@ export interface SimdKernels {
   binaryWeightGrad(raw: number, w: number, alpha: number, dw: number, da: number, rows: number, co: number, est: number): void;
   convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
   conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  convEstimatorSkip(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, res: number, ex: number, est: number): void;
   binWeightGrad(a: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
   xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
 }

@@ -35,7 +35,8 @@ const preluBuild = String.raw`
  * each pixel and group of 4 output channels the 16 signed sums of dc·α are tabulated once
  * (E[row][g][pattern][col], zero-padded), and each input channel's gradient is a sum of table
  * lookups picked by its weights' sign patterns (offsets O[ci/4][tap][g][ci%4], built here):
- * 9·8 adds per channel and pixel instead of 9·32 multiply-adds. Epilogue as convEstimatorSkip.
+ * 9·8 adds per channel and pixel instead of 9·32 multiply-adds; the store adds the skip gradient and
+ * applies the BinAct estimator: out = res + dx·est'(ex).
  * W: a multiple of 8; cin, cout: of 4. E: cout/4·16·Hp·Wp floats; O: cin·taps·cout/4 i32.
  */
 export const binaryBlockDxWat = String.raw`

@@ -1,35 +1,31 @@
-/** Float convs: forward/dX with a 4-pixel × 8-channel register tile (optionally the binary block's dX epilogue), and dW. */
-import { accLocals, zeroAcc, tileMacs, estimatorSetup, estimatorOf, tapRange, zeroFill } from './common';
+/** Float convs: forward/dX with a 4-pixel × 8-channel register tile, and dW with a 4 × 8 tile. */
+import { accLocals, zeroAcc, tileMacs, tapRange, zeroFill } from './common';
 
-/** Stores the conv tile ($a0..$a7: 4 pixels × 8 channels at $py), plain or with the block epilogue. */
-const storeTile = (epilogue: boolean) => [0, 1, 2, 3].map((k) => {
-  const q = `(local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const ${k}))))`;
-  const plain = [0, 1].map((v) => `(v128.store offset=${16 * v} (local.get $q) (local.get $a${2 * k + v}))`).join('\n');
-  const epi = [0, 1].map((v) => {
-    const off = `offset=${16 * v}`;
-    return `(local.set $ev (v128.load ${off} (i32.add (local.get $ex) (local.get $rel))))
-      (v128.store ${off} (local.get $q) (f32x4.add (v128.load ${off} (i32.add (local.get $res) (local.get $rel)))
-        (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get $a${2 * k + v}) ${estimatorOf('(local.get $ev)')}))))`;
-  }).join('\n');
-  return epilogue ? `${q}\n(local.set $rel (i32.sub (local.get $q) (local.get $y)))\n${epi}` : `${q}\n${plain}`;
-}).join('\n');
+/** Stores the conv tile: $a0..$a7 = 4 pixels × 8 channels at $py. */
+const storeTile = [0, 1, 2, 3].map((k) => [
+  `(local.set $q (i32.add (local.get $py) (i32.mul (local.get $ys) (i32.const ${k}))))`,
+  ...[0, 1].map((v) => `(v128.store offset=${16 * v} (local.get $q) (local.get $a${2 * k + v}))`),
+].join('\n')).join('\n');
 
-/** The 'valid' conv (plain, or with the binary block's dX epilogue). */
-export const convWat = (fma: boolean, epi: boolean) => String.raw`
+/** dW's tile update: rows $pw + k·$ds (k = 0..3) += $a(2k), $a(2k+1). */
+const addTile = [0, 1, 2, 3].map((k) => [
+  `(local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const ${k}))))`,
+  ...[0, 1].map((v) => `(v128.store offset=${16 * v} (local.get $q) (f32x4.add (v128.load offset=${16 * v} (local.get $q)) (local.get $a${2 * k + v})))`),
+].join('\n')).join('\n');
+
+/** The 'valid' conv. */
+export const convWat = (fma: boolean) => String.raw`
   ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
   ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
   ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
-  ;; convEstimatorSkip: the output is instead res + y * d sign/dx(ex) as estimated (est as in signGrad):
-  ;; a binary block's input gradient, skip path included. res and ex: [N,H,W,cout] like y.
-  (func (export "${epi ? 'convEstimatorSkip' : 'conv'}")
+  (func (export "conv")
     (param $xp i32) (param $w i32) (param $y i32)
     (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)${epi ? ' (param $res i32) (param $ex i32) (param $est i32)\n    (local $rel i32) (local $ev v128) (local $ste v128) (local $ra v128) (local $rb v128)' : ''}
+    (param $kh i32) (param $kw i32) (param $dil i32)
     (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
     (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
     ${accLocals} (local $w0 v128) (local $w1 v128) (local $s v128)
-${epi ? estimatorSetup : ''}
     (local.set $Hp (i32.add (local.get $H) (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1)))))
     (local.set $Wp (i32.add (local.get $W) (i32.mul (local.get $dil) (i32.sub (local.get $kw) (i32.const 1)))))
     (local.set $xs (i32.shl (local.get $cin) (i32.const 2)))
@@ -69,7 +65,7 @@ ${epi ? estimatorSetup : ''}
                 (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br_if $li (i32.lt_u (local.get $i) (local.get $kh))))
-            ${storeTile(epi)}
+            ${storeTile}
             (local.set $py (i32.add (local.get $py) (i32.const 32)))
             (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
             (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
@@ -139,18 +135,7 @@ export const convWeightGradWat = (fma: boolean) => String.raw`
                 (local.set $pw (i32.add (local.get $dw) (i32.shl
                   (i32.add (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $cin)) (local.get $cb)) (local.get $cout)) (local.get $ob))
                   (i32.const 2))))
-                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 0))))
-                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a0)))
-                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a1)))
-                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 1))))
-                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a2)))
-                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a3)))
-                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 2))))
-                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a4)))
-                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a5)))
-                (local.set $q (i32.add (local.get $pw) (i32.mul (local.get $ds) (i32.const 3))))
-                (v128.store (local.get $q) (f32x4.add (v128.load (local.get $q)) (local.get $a6)))
-                (v128.store offset=16 (local.get $q) (f32x4.add (v128.load offset=16 (local.get $q)) (local.get $a7)))
+                ${addTile}
                 (local.set $ob (i32.add (local.get $ob) (i32.const 8)))
                 (br_if $lo (i32.lt_u (local.get $ob) (local.get $cout))))
               (local.set $cb (i32.add (local.get $cb) (i32.const 4)))

@@ -27,6 +27,21 @@ export const packSignsWat = String.raw`
 
 `;
 
+/**
+ * The XNOR conv's store of 4 output channels: $cv = α·(base − 2·count) into y; for a block
+ * ($res ≠ 0) also y2 = res + prelu(cv, slope). `pixel` addresses y/y2/res, `channel` alpha/slope.
+ */
+const xnorStore = (count: string, base: string, pixel: (p: string) => string, channel: (p: string) => string) => `
+            (local.set $cv (f32x4.mul (v128.load ${channel('$alpha')})
+              (f32x4.convert_i32x4_s (i32x4.sub ${base} (i32x4.shl ${count} (i32.const 1))))))
+            (v128.store ${pixel('$y')} (local.get $cv))
+            (if (local.get $res) (then
+              (v128.store ${pixel('$y2')}
+                (f32x4.add (v128.load ${pixel('$res')})
+                  (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load ${channel('$slope')}))
+                    (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0)))))))`;
+const atG = (p: string) => `(i32.add (local.get ${p}) (local.get $g))`;
+
 export const xnorConvWat = String.raw`
   ;; Binary conv by XNOR and popcount, stride 1, 'same' zero padding, dilation dil:
   ;; y[n,h,w,o] = alpha[o] * sum over in-image taps t of (32*words - 2*popcount(a[pixel+t] xor wb[t,o])).
@@ -96,16 +111,7 @@ export const xnorConvWat = String.raw`
           (loop $out
             (local.set $cnt (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u
               (v128.load (i32.add (local.get $acc) (local.get $g))))))
-            (local.set $cv (f32x4.mul (v128.load (i32.add (local.get $alpha) (local.get $g)))
-                (f32x4.convert_i32x4_s (i32x4.sub
-                  (i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5))))
-                  (i32x4.shl (local.get $cnt) (i32.const 1))))))
-            (v128.store (i32.add (local.get $y) (local.get $g)) (local.get $cv))
-            (if (local.get $res) (then
-              (v128.store (i32.add (local.get $y2) (local.get $g))
-                (f32x4.add (v128.load (i32.add (local.get $res) (local.get $g)))
-                  (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load (i32.add (local.get $slope) (local.get $g))))
-                    (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0)))))))
+            ${xnorStore('(local.get $cnt)', '(i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5))))', atG, atG)}
             (local.set $g (i32.add (local.get $g) (i32.const 16)))
             (br_if $out (i32.lt_u (local.get $g) (i32.shl (local.get $cout) (i32.const 2)))))
           (local.set $y (i32.add (local.get $y) (i32.shl (local.get $cout) (i32.const 2))))
@@ -173,15 +179,12 @@ export const xnorConv32Wat = String.raw`
             ;; y = alpha * (valid*32*words - 2*count); block: y2 = res + prelu(y, slope)
             (local.set $base (i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5)))))
             ${Array.from({ length: 8 }, (_, v) => `
-            (local.set $cv (f32x4.mul (v128.load offset=${16 * v} (i32.add (local.get $alpha) (local.get $cb)))
-              (f32x4.convert_i32x4_s (i32x4.sub (local.get $base)
-                (i32x4.shl (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $a${v}))) (i32.const 1))))))
-            (v128.store offset=${16 * v} (i32.add (local.get $y) (i32.add (local.get $po) (local.get $cb))) (local.get $cv))
-            (if (local.get $res) (then
-              (v128.store offset=${16 * v} (i32.add (local.get $y2) (i32.add (local.get $po) (local.get $cb)))
-                (f32x4.add (v128.load offset=${16 * v} (i32.add (local.get $res) (i32.add (local.get $po) (local.get $cb))))
-                  (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load offset=${16 * v} (i32.add (local.get $slope) (local.get $cb))))
-                    (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0)))))))`).join('\n')}
+            ${xnorStore(
+              `(i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $a${v})))`,
+              '(local.get $base)',
+              (p) => `offset=${16 * v} (i32.add (local.get ${p}) (i32.add (local.get $po) (local.get $cb)))`,
+              (p) => `offset=${16 * v} (i32.add (local.get ${p}) (local.get $cb))`,
+            )}`).join('\n')}
             (local.set $cb (i32.add (local.get $cb) (i32.const 128)))
             (br_if $lcb (i32.lt_u (local.get $cb) (local.get $ob))))
           (local.set $po (i32.add (local.get $po) (local.get $ob)))
