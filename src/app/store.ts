@@ -34,6 +34,8 @@ export interface AppState {
   progress: { done: number; total: number } | null;
   source: Source | null;
   results: Partial<Record<Scale, ScaleResult>>;
+  /** Scales not run for the current image, with the limit that stopped them. */
+  skipped: Partial<Record<Scale, string>>;
   errors: string[];
   notice: string | null;
   compareWith: 'bicubic' | 'gt';
@@ -63,6 +65,7 @@ export const useStore = create<AppState>()((set, get) => ({
   progress: null,
   source: null,
   results: {},
+  skipped: {},
   errors: [],
   notice: null,
   compareWith: 'gt',
@@ -104,8 +107,13 @@ function onMessage(m: FromWorker): void {
       revokeAll(s);
       useStore.setState({
         results: {},
-        source: { name: pendingNames.get(m.job) ?? 'image', width: m.width, height: m.height, grayscale: m.grayscale, alpha: m.alpha, url: URL.createObjectURL(m.source), mode: s.mode },
+        skipped: {},
+        // The job's own mode (fixed when it was submitted), not whatever the toggle says now.
+        source: { name: pendingNames.get(m.job) ?? 'image', width: m.width, height: m.height, grayscale: m.grayscale, alpha: m.alpha, url: URL.createObjectURL(m.source), mode: m.mode },
       });
+      break;
+    case 'skipped':
+      if (current) useStore.setState({ skipped: { ...s.skipped, [m.scale]: m.message } });
       break;
     case 'progress':
       if (current) useStore.setState({ progress: { done: m.done, total: m.total } });

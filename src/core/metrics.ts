@@ -12,7 +12,7 @@ export interface Metrics {
 }
 
 /** Y planes of both images after 8-bit quantization and border shaving (one fused pass, see color.ts). */
-export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Float64Array; b: Float64Array; w: number; h: number } {
+export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Uint8Array; b: Uint8Array; w: number; h: number } {
   if (sr.width !== hr.width || sr.height !== hr.height) {
     throw new Error(`size mismatch: SR ${sr.width}x${sr.height} vs HR ${hr.width}x${hr.height}`);
   }
@@ -21,15 +21,16 @@ export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Float
   if (w <= 0 || h <= 0) throw new Error(`image ${sr.width}x${sr.height} too small to shave ${shave} pixels`);
   // Ground truth decides gray vs colour: a model's RGB output of a gray image is scored as gray.
   const gray = !!hr.grayscale;
-  const a = new Float64Array(w * h);
-  const b = new Float64Array(w * h);
+  // MATLAB's Y is uint8, so one byte per pixel holds it exactly (a 4096² image: 2×16 MB, not 2×134).
+  const a = new Uint8Array(w * h);
+  const b = new Uint8Array(w * h);
   lumaInto(sr, shave, w, h, gray, a);
   lumaInto(hr, shave, w, h, gray, b);
   return { a, b, w, h };
 }
 
 /** metricLuma(quantize8(img)) restricted to the shaved window, without full-size temporaries. */
-function lumaInto(img: RgbImage, shave: number, w: number, h: number, gray: boolean, out: Float64Array): void {
+function lumaInto(img: RgbImage, shave: number, w: number, h: number, gray: boolean, out: Uint8Array): void {
   const W = img.width;
   const n = W * img.height;
   const d = img.data;
@@ -66,7 +67,7 @@ function gaussianWindow(size = 11, sigma = 1.5): Float64Array {
   return g;
 }
 
-export function ssimPlanes(a: Float64Array, b: Float64Array, w: number, h: number): number {
+export function ssimPlanes(a: ArrayLike<number>, b: ArrayLike<number>, w: number, h: number): number {
   const win = gaussianWindow();
   const n = win.length;
   if (w < n || h < n) throw new Error(`image ${w}x${h} smaller than the 11x11 SSIM window`);
@@ -74,12 +75,15 @@ export function ssimPlanes(a: Float64Array, b: Float64Array, w: number, h: numbe
   const C2 = (0.03 * 255) ** 2;
   const ow = w - n + 1;
   const oh = h - n + 1;
-  // Separable 'valid' Gaussian filtering of a, b, a², b², ab in one horizontal pass (all five
-  // moments at once, reading each pixel once), then one vertical pass per output pixel.
-  const hs = [0, 1, 2, 3, 4].map(() => new Float64Array(ow * h));
+  // Separable 'valid' Gaussian filtering of a, b, a², b², ab: one horizontal pass per row (all
+  // five moments at once), kept in a ring of n rows, then one vertical pass per output pixel.
+  // The ring holds 5·n rows instead of 5·h (a 4096² image: 3.6 MB, not 670 MB); the sums are
+  // the same operations in the same order as filtering whole planes.
+  const hs = [0, 1, 2, 3, 4].map(() => new Float64Array(ow * n));
   const [h1, h2, h11, h22, h12] = hs;
-  for (let y = 0; y < h; y++) {
+  const filterRow = (y: number) => {
     const r = y * w;
+    const slot = (y % n) * ow;
     for (let x = 0; x < ow; x++) {
       let s1 = 0, s2 = 0, s11 = 0, s22 = 0, s12 = 0;
       for (let t = 0; t < n; t++) {
@@ -92,17 +96,19 @@ export function ssimPlanes(a: Float64Array, b: Float64Array, w: number, h: numbe
         s22 += k * vb * vb;
         s12 += k * va * vb;
       }
-      const o = y * ow + x;
+      const o = slot + x;
       h1[o] = s1; h2[o] = s2; h11[o] = s11; h22[o] = s22; h12[o] = s12;
     }
-  }
+  };
+  for (let y = 0; y < n - 1; y++) filterRow(y);
   let sum = 0;
   for (let y = 0; y < oh; y++) {
+    filterRow(y + n - 1);
     for (let x = 0; x < ow; x++) {
       let m1 = 0, m2 = 0, e11 = 0, e22 = 0, e12 = 0;
       for (let t = 0; t < n; t++) {
         const k = win[t];
-        const o = (y + t) * ow + x;
+        const o = ((y + t) % n) * ow + x;
         m1 += k * h1[o];
         m2 += k * h2[o];
         e11 += k * h11[o];

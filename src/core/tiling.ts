@@ -45,24 +45,25 @@ export function extractTile(img: RgbImage, t: Tile): RgbImage {
 /** Paste each tile output's core into a (width*scale)×(height*scale) image. */
 export function mergeTiles(outputs: RgbImage[], tiles: Tile[], width: number, height: number, scale: number): RgbImage {
   if (outputs.length !== tiles.length) throw new Error(`${outputs.length} outputs for ${tiles.length} tiles`);
-  const W = width * scale;
-  const H = height * scale;
-  const withAlpha = outputs.some((o) => o.alpha);
-  const out = createImage(W, H, withAlpha);
-  tiles.forEach((t, i) => {
-    const o = outputs[i];
-    if (o.width !== t.w * scale || o.height !== t.h * scale) {
-      throw new Error(`tile ${i} output ${o.width}x${o.height}, expected ${t.w * scale}x${t.h * scale}`);
-    }
-    const ox = (t.cx - t.x) * scale;
-    const oy = (t.cy - t.y) * scale;
-    const cw = t.cw * scale;
-    const ch = t.ch * scale;
-    const on = o.width * o.height;
-    for (let c = 0; c < 3; c++) pasteRows(o.data.subarray(c * on, (c + 1) * on), o.width, ox, oy, out.data.subarray(c * W * H, (c + 1) * W * H), W, t.cx * scale, t.cy * scale, cw, ch);
-    if (out.alpha && o.alpha) pasteRows(o.alpha, o.width, ox, oy, out.alpha, W, t.cx * scale, t.cy * scale, cw, ch);
-  });
+  const out = createImage(width * scale, height * scale, outputs.some((o) => o.alpha));
+  tiles.forEach((t, i) => pasteTileCore(outputs[i], t, out, scale));
   return out;
+}
+
+/** Paste one tile output's core into `out` (the full-size output image). */
+export function pasteTileCore(o: RgbImage, t: Tile, out: RgbImage, scale: number): void {
+  if (o.width !== t.w * scale || o.height !== t.h * scale) {
+    throw new Error(`tile output ${o.width}x${o.height}, expected ${t.w * scale}x${t.h * scale}`);
+  }
+  const W = out.width;
+  const H = out.height;
+  const ox = (t.cx - t.x) * scale;
+  const oy = (t.cy - t.y) * scale;
+  const cw = t.cw * scale;
+  const ch = t.ch * scale;
+  const on = o.width * o.height;
+  for (let c = 0; c < 3; c++) pasteRows(o.data.subarray(c * on, (c + 1) * on), o.width, ox, oy, out.data.subarray(c * W * H, (c + 1) * W * H), W, t.cx * scale, t.cy * scale, cw, ch);
+  if (out.alpha && o.alpha) pasteRows(o.alpha, o.width, ox, oy, out.alpha, W, t.cx * scale, t.cy * scale, cw, ch);
 }
 
 function pasteRows(src: Float32Array, sw: number, sx: number, sy: number, dst: Float32Array, dw: number, dx: number, dy: number, w: number, h: number): void {

@@ -38,7 +38,7 @@ export type FromWorker =
   | { type: 'ep'; info: EpInfo }
   | { type: 'models'; models: ModelEntry[] }
   /** The file decoded: the job owns the results from now on (earlier results are replaced). */
-  | { type: 'decoded'; job: number; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
+  | { type: 'decoded'; job: number; mode: Mode; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
   | { type: 'progress'; job: number; done: number; total: number }
   | {
       type: 'scale';
@@ -54,5 +54,7 @@ export type FromWorker =
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
       error?: string;
     }
+  /** A scale that is not run for this image, with the limit that stopped it. */
+  | { type: 'skipped'; job: number; scale: Scale; message: string }
   | { type: 'error'; job?: number; message: string }
   | { type: 'done'; job: number; cancelled: boolean };

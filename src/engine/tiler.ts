@@ -2,10 +2,14 @@
  * Tiling scheduler: runs a model tile by tile (core/tiling), reporting progress and stopping
  * between tiles when cancelled. With overlap >= the model's receptive radius (metadata
  * `receptiveRadius`) the merged output equals the untiled one. Pure TS: the worker runs it with
- * onnxruntime-web, tests/unit/engineTiler.test.ts with onnxruntime-node.
+ * onnxruntime-web, the Node tests with onnxruntime-node.
+ *
+ * Between tiles it yields to the event loop (`yieldTask`), so a Cancel or a new image posted to
+ * the worker is read within one tile, not at the end of the scale.
  */
 import { createImage, type RgbImage } from '../core/image';
-import { extractTile, mergeTiles, planTiles } from '../core/tiling';
+import { MIN_MODEL_SIDE } from '../core/sizes';
+import { extractTile, pasteTileCore, planTiles } from '../core/tiling';
 
 export type TileRunner = (tile: RgbImage) => Promise<RgbImage>;
 
@@ -23,33 +27,75 @@ export interface TiledOptions {
   overlap: number;
   onTile?: (done: number, total: number) => void;
   isCancelled?: () => boolean;
+  /** Lets queued messages (Cancel) run between tiles; default: a macrotask turn. */
+  yieldTask?: () => Promise<void>;
 }
 
 export function tileCount(width: number, height: number, tile: number, overlap: number): number {
   return planTiles(width, height, tile, overlap).length;
 }
 
+/**
+ * One macrotask turn. Awaiting a promise that the runtime resolves (ORT's run) does not let a
+ * worker's onmessage run; a MessageChannel round trip does, without setTimeout's 4 ms clamp.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 /** RGB only: the caller upscales alpha separately (the model has no alpha channel). */
 export async function runTiled(img: RgbImage, run: TileRunner, o: TiledOptions): Promise<RgbImage> {
   const rgb: RgbImage = { width: img.width, height: img.height, data: img.data };
   const tiles = planTiles(img.width, img.height, o.tile, o.overlap);
-  const outputs: RgbImage[] = [];
+  const yieldTask = o.yieldTask ?? yieldToEventLoop;
+  // Each tile's core goes straight into the output: no list of tile outputs, no merge copy.
+  const out = createImage(img.width * o.scale, img.height * o.scale);
   for (let i = 0; i < tiles.length; i++) {
+    await yieldTask();
     if (o.isCancelled?.()) throw new CancelledError();
     const t = tiles[i];
     const input = tiles.length === 1 ? rgb : extractTile(rgb, t);
-    const out = await run(input);
-    if (out.width !== t.w * o.scale || out.height !== t.h * o.scale) {
-      throw new Error(`model returned ${out.width}×${out.height} for a ${t.w}×${t.h} tile at x${o.scale}`);
+    const res = await runPadded(input, run, o.scale);
+    if (res.width !== t.w * o.scale || res.height !== t.h * o.scale) {
+      throw new Error(`model returned ${res.width}×${res.height} for a ${t.w}×${t.h} tile at x${o.scale}`);
     }
-    outputs.push(out);
+    pasteTileCore(res, t, out, o.scale);
     o.onTile?.(i + 1, tiles.length);
   }
+  await yieldTask();
   if (o.isCancelled?.()) throw new CancelledError();
-  const merged = tiles.length === 1 ? outputs[0] : mergeTiles(outputs, tiles, img.width, img.height, o.scale);
-  const out = createImage(merged.width, merged.height);
-  out.data.set(merged.data);
   return img.grayscale ? { ...out, grayscale: true } : out;
+}
+
+/** Runs `run` on a tile at least MIN_MODEL_SIDE per side: smaller ones are edge-padded, the output cropped back. */
+async function runPadded(input: RgbImage, run: TileRunner, scale: number): Promise<RgbImage> {
+  const { width: w, height: h } = input;
+  if (w >= MIN_MODEL_SIDE && h >= MIN_MODEL_SIDE) return run(input);
+  const pw = Math.max(w, MIN_MODEL_SIDE);
+  const ph = Math.max(h, MIN_MODEL_SIDE);
+  const padded = createImage(pw, ph);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < ph; y++) {
+      for (let x = 0; x < pw; x++) padded.data[(c * ph + y) * pw + x] = input.data[(c * h + Math.min(y, h - 1)) * w + Math.min(x, w - 1)];
+    }
+  }
+  const res = await run(padded);
+  if (res.width !== pw * scale || res.height !== ph * scale) return res; // the caller reports the mismatch
+  const out = createImage(w * scale, h * scale);
+  const W = w * scale;
+  const H = h * scale;
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < H; y++) out.data.set(res.data.subarray((c * ph * scale + y) * pw * scale, (c * ph * scale + y) * pw * scale + W), (c * H + y) * W);
+  }
+  return out;
 }
 
 /**

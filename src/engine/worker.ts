@@ -1,17 +1,16 @@
 /// <reference lib="webworker" />
 /**
- * The inference worker: decodes the file, builds the protocol's LR input (Evaluate), runs bitsr
- * (tiled) and bicubic at x2/x3/x4, computes PSNR/SSIM with src/core/metrics (the same code as
- * `npm run eval`), and posts each scale as it finishes. The UI thread never does pixel work.
+ * The inference worker: decodes the file and runs the job pipeline (pipeline.ts: the protocol's
+ * LR in Evaluate, bitsr tiled and bicubic at x2/x3/x4, PSNR/SSIM with src/core/metrics, the same
+ * code as `npm run eval`), posting each scale as it finishes. It owns the ORT sessions, the EP
+ * choice and its fallbacks. The UI thread never does pixel work.
  */
-import { modCrop, quantize8, toRgba8, type RgbImage } from '../core/image';
-import { imresize } from '../core/imresize';
-import { evaluate } from '../core/metrics';
+import { toRgba8, type RgbImage } from '../core/image';
 import { decodeImage, encodePng } from './decode';
-import { outputSizeError } from './limits';
-import { SCALES, type EpName, type FromWorker, type ModelEntry, type Scale, type ToWorker } from './protocol';
+import { describeFailure, runJob } from './pipeline';
+import { SCALES, type EpName, type FromWorker, type Mode, type ModelEntry, type Scale, type ToWorker } from './protocol';
 import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
-import { CancelledError, runTiled, tileCount, tileForBindingLimit } from './tiler';
+import { CancelledError, runTiled, tileForBindingLimit } from './tiler';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
@@ -127,11 +126,9 @@ async function infer(scale: number, lr: RgbImage, job: number, onTile: () => voi
   }
 }
 
-function firstLine(e: unknown): string {
-  return String((e as Error)?.message ?? e).split('\n')[0].slice(0, 200);
-}
+const firstLine = describeFailure;
 
-async function processJob(job: number, file: Blob, mode: 'evaluate' | 'upscale'): Promise<void> {
+async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
   const name = (file as File).name || 'file';
   let img: RgbImage;
   try {
@@ -141,77 +138,45 @@ async function processJob(job: number, file: Blob, mode: 'evaluate' | 'upscale')
     post({ type: 'done', job, cancelled: false });
     return;
   }
-  post({ type: 'decoded', job, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
-
-  // Plan every scale first so the progress bar has a fixed total.
-  type Plan = { scale: Scale; hr?: RgbImage; lr: RgbImage; tiles: number; skip?: string };
-  const plans: Plan[] = [];
-  for (const scale of SCALES) {
-    try {
-      if (mode === 'evaluate') {
-        const hr = modCrop(img, scale);
-        // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
-        const lr = quantize8(imresize(hr, 1 / scale));
-        const m = model(scale);
-        plans.push({ scale, hr, lr, tiles: m ? tileCount(lr.width, lr.height, tileFor(m), overlapOf(m)) : 0 });
-      } else {
-        const tooBig = outputSizeError(img.width, img.height, scale);
-        const m = model(scale);
-        plans.push({ scale, lr: img, tiles: !tooBig && m ? tileCount(img.width, img.height, tileFor(m), overlapOf(m)) : 0, ...(tooBig ? { skip: tooBig } : {}) });
+  if (cancelled.has(job)) {
+    cancelled.delete(job);
+    post({ type: 'done', job, cancelled: true });
+    return;
+  }
+  post({ type: 'decoded', job, mode, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
+  const r = await runJob(img, {
+    mode,
+    model: (scale) => {
+      const m = model(scale);
+      return m ? { tile: tileFor(m), overlap: overlapOf(m) } : undefined;
+    },
+    infer: (scale, lr, onTile) => infer(scale, lr, job, onTile),
+    isCancelled: () => cancelled.has(job),
+    emit: async (e) => {
+      if (e.type === 'progress') post({ type: 'progress', job, done: e.done, total: e.total });
+      else if (e.type === 'skipped') post({ type: 'skipped', job, scale: e.scale, message: e.message });
+      else {
+        // Encode one image at a time so only one RGBA copy is alive at once.
+        const bicubic = await encodePng(e.bicubic, toRgba8);
+        const sr = e.sr ? await encodePng(e.sr, toRgba8) : undefined;
+        const gt = e.gt ? await encodePng(e.gt, toRgba8) : undefined;
+        post({
+          type: 'scale',
+          job,
+          scale: e.scale,
+          width: e.bicubic.width,
+          height: e.bicubic.height,
+          bicubic,
+          ...(sr ? { sr } : {}),
+          ...(gt ? { gt } : {}),
+          ...(e.ms !== undefined ? { ms: e.ms } : {}),
+          ...(e.metrics ? { metrics: e.metrics } : {}),
+          ...(e.error ? { error: e.error } : {}),
+        });
       }
-    } catch (e) {
-      plans.push({ scale, lr: img, tiles: 0, skip: `x${scale}: ${firstLine(e)}` });
-    }
-  }
-  const total = plans.reduce((s, p) => s + p.tiles, 0);
-  let done = 0;
-  post({ type: 'progress', job, done, total });
-
-  for (const p of plans) {
-    if (cancelled.has(job)) break;
-    const { scale, hr, lr } = p;
-    if (p.skip) {
-      post({ type: 'error', job, message: p.skip });
-      continue;
-    }
-    try {
-      const bicubic = imresize(lr, scale);
-      let sr: RgbImage | undefined;
-      let ms: number | undefined;
-      let error: string | undefined;
-      if (model(scale)) {
-        try {
-          const t0 = performance.now();
-          const rgb = await infer(scale, lr, job, () => post({ type: 'progress', job, done: ++done, total }));
-          ms = performance.now() - t0;
-          // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
-          sr = bicubic.alpha ? { ...rgb, alpha: bicubic.alpha } : rgb;
-        } catch (e) {
-          if (e instanceof CancelledError) throw e;
-          error = firstLine(e);
-          post({ type: 'error', job, message: `x${scale}: ${error}` });
-        }
-      } else error = `no x${scale} model is installed (bicubic only)`;
-      const metrics = hr ? { bicubic: evaluate(bicubic, hr, scale), ...(sr ? { sr: evaluate(sr, hr, scale) } : {}) } : undefined;
-      post({
-        type: 'scale',
-        job,
-        scale,
-        width: bicubic.width,
-        height: bicubic.height,
-        bicubic: await encodePng(bicubic, toRgba8),
-        ...(sr ? { sr: await encodePng(sr, toRgba8) } : {}),
-        ...(hr ? { gt: await encodePng(hr, toRgba8) } : {}),
-        ...(ms !== undefined ? { ms } : {}),
-        ...(metrics ? { metrics } : {}),
-        ...(error ? { error } : {}),
-      });
-    } catch (e) {
-      if (e instanceof CancelledError) break;
-      post({ type: 'error', job, message: `x${scale}: ${firstLine(e)}` });
-    }
-  }
-  post({ type: 'done', job, cancelled: cancelled.has(job) });
+    },
+  });
+  post({ type: 'done', job, cancelled: r.cancelled });
   cancelled.delete(job);
 }
 

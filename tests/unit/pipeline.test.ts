@@ -1,0 +1,133 @@
+/**
+ * The app's job pipeline (src/engine/pipeline.ts) in Node: PNG bytes → the Node decoder → plan →
+ * tiled onnxruntime-node runs of the shipped models, over random sizes, both modes, every scale.
+ * Every scale must end in a result or in a message naming a limit; never a raw engine error.
+ */
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RgbImage } from '../../src/core/image';
+import { evalMinSide } from '../../src/core/sizes';
+import { limitsText, upscaleMaxSide } from '../../src/engine/limits';
+import { planJob, runJob, type JobEvent } from '../../src/engine/pipeline';
+import type { Mode, Scale } from '../../src/engine/protocol';
+import { runTiled } from '../../src/engine/tiler';
+import { loadOnnxSr, type OnnxSr } from '../../training/eval/onnxModel';
+import { decodeImage, encodePng } from '../../training/io/imageIO';
+import { randomImage } from '../helpers/synthetic';
+
+const ROOT = join(__dirname, '../..');
+const models = new Map<Scale, OnnxSr>();
+const TILE = 16;
+
+beforeAll(async () => {
+  for (const s of [2, 3, 4] as Scale[]) models.set(s, await loadOnnxSr(join(ROOT, `models/bitsr-x${s}.onnx`), { threads: 1 }));
+});
+afterAll(async () => {
+  for (const m of models.values()) await m.release();
+});
+
+const overlap = (s: Scale) => Number(models.get(s)!.metadata.receptiveRadius);
+
+async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity) {
+  const events: JobEvent[] = [];
+  let tiles = 0;
+  const r = await runJob(img, {
+    mode,
+    model: (s) => ({ tile: TILE, overlap: overlap(s) }),
+    infer: (s, lr, onTile) =>
+      runTiled(lr, (t) => models.get(s)!.run(t), {
+        scale: s,
+        tile: TILE,
+        overlap: overlap(s),
+        onTile: () => {
+          tiles++;
+          onTile();
+        },
+        isCancelled: () => tiles >= cancelAfterTiles,
+      }),
+    isCancelled: () => tiles >= cancelAfterTiles,
+    emit: (e) => void events.push(e),
+  });
+  return { events, tiles, cancelled: r.cancelled };
+}
+
+describe('job pipeline over random sizes (fast-check)', () => {
+  it('every scale of every size 1..64 gives a result or a message naming the limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 64 }), fc.constantFrom<Mode>('evaluate', 'upscale'), fc.integer({ min: 1, max: 1e6 }), async (w, h, mode, seed) => {
+        const img = decodeImage(encodePng(randomImage(w, h, seed)), 'random.png');
+        expect([img.width, img.height]).toEqual([w, h]);
+        const { events } = await job(img, mode);
+        const progress = events.filter((e) => e.type === 'progress');
+        const last = progress[progress.length - 1] as { done: number; total: number };
+        expect(last.done).toBe(last.total);
+        for (const s of [2, 3, 4] as Scale[]) {
+          const mine = events.filter((e) => (e.type === 'scale' || e.type === 'skipped') && e.scale === s);
+          expect(mine, `x${s} of ${w}×${h} ${mode}`).toHaveLength(1);
+          const e = mine[0];
+          if (e.type === 'skipped') {
+            expect(mode).toBe('evaluate');
+            expect(Math.min(w, h)).toBeLessThan(evalMinSide(s));
+            expect(e.message).toMatch(new RegExp(`^x${s}: image is ${w}×${h}; Evaluate at x${s} needs at least ${evalMinSide(s)}×${evalMinSide(s)} pixels`));
+            continue;
+          }
+          if (e.type !== 'scale') throw new Error('unreachable');
+          expect(e.error, `x${s} of ${w}×${h} ${mode}`).toBeUndefined();
+          const [ow, oh] = mode === 'upscale' ? [w * s, h * s] : [w - (w % s), h - (h % s)];
+          expect([e.sr!.width, e.sr!.height, e.bicubic.width, e.bicubic.height]).toEqual([ow, oh, ow, oh]);
+          expect(e.sr!.data.every((v) => Number.isFinite(v))).toBe(true);
+          if (mode === 'evaluate') {
+            for (const m of [e.metrics!.sr!, e.metrics!.bicubic]) {
+              expect(Number.isNaN(m.psnr) || Number.isNaN(m.ssim)).toBe(false);
+              expect(m.psnr).toBeGreaterThan(0);
+            }
+          } else expect(e.metrics).toBeUndefined();
+        }
+      }),
+      { numRuns: 60, seed: 20261126 },
+    );
+  }, 240_000);
+
+  it('edge sizes: 1×1, 1×N and N×1 upscale at every scale; the smallest evaluable sizes', async () => {
+    for (const [w, h] of [[1, 1], [1, 100], [100, 1], [2, 3]]) {
+      const { events } = await job(randomImage(w, h, 3), 'upscale');
+      const results = events.filter((e) => e.type === 'scale');
+      expect(results.map((e) => e.type === 'scale' && !e.error && e.sr!.width)).toEqual([2 * w, 3 * w, 4 * w]);
+    }
+    for (const s of [2, 3, 4] as Scale[]) {
+      const n = evalMinSide(s);
+      const ok = (await job(randomImage(n, n, 4), 'evaluate')).events.find((e) => e.type === 'scale' && e.scale === s);
+      expect(ok && ok.type === 'scale' && ok.metrics?.sr).toBeTruthy();
+      const small = (await job(randomImage(n - 1, n + 5, 4), 'evaluate')).events.find((e) => e.type === 'skipped' && e.scale === s);
+      expect(small).toBeTruthy();
+    }
+  }, 60_000);
+
+  it('identical images: PSNR is +Infinity (the UI shows ∞), SSIM 1, never NaN', async () => {
+    const black = decodeImage(encodePng({ ...randomImage(40, 40, 1), data: new Float32Array(3 * 40 * 40) }), 'black.png');
+    const { events } = await job(black, 'evaluate');
+    for (const e of events) if (e.type === 'scale') expect(e.metrics!.bicubic).toEqual({ psnr: Infinity, ssim: 1 });
+  });
+
+  it('cancel takes effect within one tile, also inside a scale', async () => {
+    for (const k of [1, 3, 10]) {
+      const { tiles, cancelled, events } = await job(randomImage(64, 64, 9), 'upscale', k);
+      expect(cancelled).toBe(true);
+      expect(tiles).toBe(k);
+      expect(events.filter((e) => e.type === 'scale')).toHaveLength(0);
+    }
+  });
+
+  it('plans from the size alone: oversized inputs and outputs are skipped with the limit named', () => {
+    const m = () => ({ tile: 384, overlap: 10 });
+    const up = planJob(2048, 2048, 'upscale', m);
+    expect(up.map((p) => !!p.skip)).toEqual([false, true, true]);
+    expect(up[1].skip).toMatch(/x3 output would be 6144×6144 .* the maximum is 16\.8 MP \(Upscale at x3 takes up to 1365×1365\)/);
+    expect(planJob(4096, 4096, 'evaluate', m).every((p) => !p.skip && p.tiles > 0)).toBe(true);
+    expect(planJob(4097, 10, 'evaluate', m).every((p) => /maximum is 4096×4096/.test(p.skip ?? ''))).toBe(true);
+    expect(upscaleMaxSide(4)).toBe(1024);
+    expect(limitsText('upscale')).toMatch(/2048² at x2, 1365² at x3, 1024² at x4/);
+    expect(limitsText('evaluate')).toMatch(/up to 4096×4096, at least 16² at x2, 18² at x3, 20² at x4/);
+  });
+});
