@@ -1,0 +1,186 @@
+/**
+ * `npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--models <dir>] [--json out.json]`
+ *
+ * Peak memory of the whole browser while the app runs one image: the app is built with the given
+ * models (default: the shipped ones), served by `vite preview`, and driven in headless Chromium
+ * (wasm EP). Every 100 ms it sums the proportional set size (PSS, /proc/PID/smaps_rollup) of the
+ * Chromium process tree, so shared pages are counted once. Prints a JSON report.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
+import { generatedPng } from '../tests/e2e/images';
+
+const USAGE = `usage: npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--models <dir>] [--json out.json]
+  Peak PSS of the Chromium process tree while the app processes one generated N×N PNG
+  (default 4096, Evaluate, the shipped models in models/). Prints JSON.`;
+
+interface Args {
+  size: number;
+  mode: 'evaluate' | 'upscale';
+  models: string;
+  json?: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { size: 4096, mode: 'evaluate', models: resolve(ROOT, 'models') };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined || x.startsWith('--')) throw new Error(`${k} needs a value`);
+      return x;
+    };
+    if (k === '--size') {
+      a.size = Number(v());
+      if (!Number.isInteger(a.size) || a.size < 16 || a.size > 4096) throw new Error('--size must be an integer from 16 to 4096');
+    } else if (k === '--mode') {
+      const m = v();
+      if (m !== 'evaluate' && m !== 'upscale') throw new Error('--mode must be evaluate or upscale');
+      a.mode = m;
+    } else if (k === '--models') a.models = resolve(v());
+    else if (k === '--json') a.json = resolve(v());
+    else if (k === '--') continue;
+    else throw new Error(`unknown argument ${k}`);
+  }
+  if (![2, 3, 4].every((s) => existsSync(join(a.models, `bitsr-x${s}.onnx`)))) throw new Error(`--models ${a.models} must hold bitsr-x2/x3/x4.onnx`);
+  if (a.json && existsSync(a.json) && statSync(a.json).isDirectory()) throw new Error(`--json ${a.json} is a directory`);
+  if (a.json && !existsSync(dirname(a.json))) throw new Error(`--json: folder ${dirname(a.json)} does not exist`);
+  return a;
+}
+
+/** pid → ppid for every process. */
+function processTable(): Map<number, number> {
+  const t = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      t.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* exited */
+    }
+  }
+  return t;
+}
+
+/** The browser's main process (its command line names our profile dir) and all its descendants. */
+function browserTree(profile: string): number[] {
+  const t = processTable();
+  const roots = [...t.keys()].filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return cmd.includes(profile) && t.get(p) !== undefined && !readFileSync(`/proc/${t.get(p)}/cmdline`, 'utf8').includes(profile);
+    } catch {
+      return false;
+    }
+  });
+  const out = new Set(roots);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of t) if (out.has(pp) && !out.has(p)) (out.add(p), (grew = true));
+  }
+  return [...out];
+}
+
+function pssKb(pid: number): number {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function main(): Promise<void> {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) return void console.log(USAGE);
+  const a = parseArgs(process.argv.slice(2));
+  if (!hasChromium) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
+  const dir = mkdtempSync(join(tmpdir(), 'bitsr-bench-memory-'));
+  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', join(dir, 'site'), '--emptyOutDir', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    env: { ...process.env, BITSR_MODELS_DIR: a.models },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`vite build failed:\n${r.stderr}`);
+  const image = generatedPng(a.size, a.size, 'bench-memory');
+  const srv = await serve({ dir: join(dir, 'site') });
+  const b = await launch(srv.url);
+  try {
+    await b.page.goto(`${srv.url}?ep=wasm`);
+    await b.page.getByTestId(`mode-${a.mode}`).click();
+    await b.page.waitForFunction(() => document.querySelector('[data-testid=ep-badge]')?.textContent?.startsWith('wasm'), null, { timeout: 60_000 });
+    const profile = findProfile();
+    const idleKb = browserTree(profile).reduce((s, p) => s + pssKb(p), 0);
+    let peakKb = idleKb;
+    let peakByProcess: Record<string, number> = {};
+    const t0 = Date.now();
+    const timer = setInterval(() => {
+      const pids = browserTree(profile);
+      const per = pids.map((p) => [p, pssKb(p)] as const);
+      const sum = per.reduce((s, [, k]) => s + k, 0);
+      if (sum > peakKb) {
+        peakKb = sum;
+        peakByProcess = Object.fromEntries(per.filter(([, k]) => k > 50_000).map(([p, k]) => [processType(p), Math.round(k / 1024)]));
+      }
+    }, 100);
+    await b.page.getByTestId('image-input').setInputFiles(image);
+    await b.page.waitForFunction(() => document.querySelectorAll('section[aria-label^="x"] [data-testid^="time-x"]').length === 3 && !!document.querySelector('[data-testid=cancel][disabled]'), null, { timeout: 600_000, polling: 500 });
+    const seconds = (Date.now() - t0) / 1000;
+    clearInterval(timer);
+    const psnr = await b.page.evaluate(() => [2, 3, 4].map((s) => document.querySelector(`[data-testid=psnr-sr-x${s}]`)?.textContent ?? null));
+    const report = {
+      bench: 'memory',
+      image: `${a.size}×${a.size} generated PNG`,
+      mode: a.mode,
+      models: a.models,
+      ep: 'wasm',
+      peakPssMB: Math.round(peakKb / 1024),
+      idlePssMB: Math.round(idleKb / 1024),
+      peakByProcessMB: peakByProcess,
+      seconds: Math.round(seconds * 10) / 10,
+      psnrX234: psnr,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      chromium: spawnSync(CHROMIUM, ['--version'], { encoding: 'utf8' }).stdout.trim(),
+      date: new Date().toISOString(),
+    };
+    const text = JSON.stringify(report, null, 1);
+    console.log(text);
+    if (a.json) writeFileSync(a.json, `${text}\n`);
+  } finally {
+    await b.close();
+    await srv.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The profile dir of the browser the harness launched (a fresh mkdtemp'd bitsr-chromium-* dir). */
+function findProfile(): string {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const m = /--user-data-dir=([^\0]*bitsr-chromium-[^\0]*)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'));
+      if (m) return m[1];
+    } catch {
+      /* exited */
+    }
+  }
+  throw new Error('cannot find the Chromium process');
+}
+
+function processType(pid: number): string {
+  try {
+    const m = /--type=([\w-]+)/.exec(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    return `${m ? m[1] : 'browser'}:${pid}`;
+  } catch {
+    return String(pid);
+  }
+}
+
+main().catch((e) => {
+  console.error(`error: ${(e as Error).message}`);
+  console.error(USAGE);
+  process.exitCode = 1;
+});
