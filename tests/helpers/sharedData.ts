@@ -1,8 +1,9 @@
 /** Locates ../shared/data (or $BITSR_DATA). Tests that need it skip with a visible reason when absent. */
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-export const DATA_ROOT = resolve(process.env.BITSR_DATA ?? resolve(__dirname, '../../../shared/data'));
+export const DATA_ROOT = resolve(process.env.BITSR_DATA ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/data'));
 export const BENCH = resolve(DATA_ROOT, 'benchmark');
 export const hasSharedData = existsSync(resolve(BENCH, 'Set5'));
 
