@@ -1,6 +1,6 @@
-import { useEffect, useRef, useState, type DragEvent } from 'react';
-import { SCALES, type ModelEntry, type Scale } from '../engine/protocol';
-import { MAX_INPUT_SIDE, MAX_OUTPUT_PIXELS } from '../engine/limits';
+import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { SCALES, type Mode, type ModelEntry, type Scale } from '../engine/protocol';
+import { limitsText } from '../engine/limits';
 import { ComparePanel, CompareSlider } from './Compare';
 import { useStore, type ScaleResult } from './store';
 
@@ -17,13 +17,38 @@ function EpBadge() {
 }
 
 const fmtBytes = (n: number) => (n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KB` : `${(n / 1024 / 1024).toFixed(2)} MB`);
-const fmtOps = (s: string | undefined) => (s ? `${(Number(s) / 1e9).toFixed(2)} G OPs (320×180)` : 'OPs n/a');
+const fmtOps = (s: string | undefined) => (s && Number.isFinite(Number(s)) ? `${(Number(s) / 1e9).toFixed(2)} G OPs (320×180)` : 'OPs n/a');
+const fmtParams = (s: string | undefined) => (s && Number.isFinite(Number(s)) ? `${Number(s).toLocaleString('en-US')} params · ` : '');
+
+/** PSNR for display: identical images give +∞ (shown as ∞), a metric that could not be computed —. */
+export function fmtPsnr(v: number | undefined): string {
+  if (v === undefined || Number.isNaN(v)) return '—';
+  if (v === Infinity) return '∞';
+  return v.toFixed(2);
+}
+
+export function fmtSsim(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(4);
+}
+
+function Psnr({ v, testId }: { v: number | undefined; testId: string }) {
+  const text = fmtPsnr(v);
+  return (
+    <>
+      <span data-testid={testId} title={v === Infinity ? 'identical to the ground truth' : undefined}>
+        {text}
+      </span>
+      {text === '—' ? '' : ' dB'}
+      {v === Infinity ? ' (identical)' : ''}
+    </>
+  );
+}
 
 function ModelInfo({ m }: { m: ModelEntry | undefined }) {
   if (!m) return <div className="model-info">no model: bicubic only</div>;
   return (
     <div className="model-info">
-      {m.file} · {fmtBytes(m.bytes)} · {m.metadata.params ? `${Number(m.metadata.params).toLocaleString('en-US')} params · ` : ''}
+      {m.file} · {fmtBytes(m.bytes)} · {fmtParams(m.metadata.params)}
       {fmtOps(m.metadata.ops)}
     </div>
   );
@@ -34,6 +59,7 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
   const mode = useStore((s) => s.source?.mode ?? s.mode);
   const compareWith = useStore((s) => s.compareWith);
   const source = useStore((s) => s.source);
+  const skipped = useStore((s) => s.skipped[scale]);
   const m = models?.find((x) => x.scale === scale);
   const base = (source?.name ?? 'image').replace(/\.[^.]+$/, '');
   const before = compareWith === 'gt' && r?.gt ? r.gt : r?.bicubic;
@@ -49,29 +75,31 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
               {mode === 'evaluate' && r.metrics && (
                 <>
                   <tr>
-                    <th>PSNR bitsr</th>
-                    <td>{r.metrics.sr ? <span data-testid={`psnr-sr-x${scale}`}>{r.metrics.sr.psnr.toFixed(2)}</span> : '—'} dB</td>
+                    <th scope="row">PSNR bitsr</th>
+                    <td>{r.metrics.sr ? <Psnr v={r.metrics.sr.psnr} testId={`psnr-sr-x${scale}`} /> : '—'}</td>
                   </tr>
                   <tr>
-                    <th>PSNR bicubic</th>
-                    <td><span data-testid={`psnr-bicubic-x${scale}`}>{r.metrics.bicubic.psnr.toFixed(2)}</span> dB</td>
-                  </tr>
-                  <tr>
-                    <th>SSIM bitsr / bicubic</th>
+                    <th scope="row">PSNR bicubic</th>
                     <td>
-                      {r.metrics.sr ? <span data-testid={`ssim-sr-x${scale}`}>{r.metrics.sr.ssim.toFixed(4)}</span> : '—'} /{' '}
-                      <span data-testid={`ssim-bicubic-x${scale}`}>{r.metrics.bicubic.ssim.toFixed(4)}</span>
+                      <Psnr v={r.metrics.bicubic.psnr} testId={`psnr-bicubic-x${scale}`} />
+                    </td>
+                  </tr>
+                  <tr>
+                    <th scope="row">SSIM bitsr / bicubic</th>
+                    <td>
+                      {r.metrics.sr ? <span data-testid={`ssim-sr-x${scale}`}>{fmtSsim(r.metrics.sr.ssim)}</span> : '—'} /{' '}
+                      <span data-testid={`ssim-bicubic-x${scale}`}>{fmtSsim(r.metrics.bicubic.ssim)}</span>
                     </td>
                   </tr>
                 </>
               )}
               <tr>
-                <th>output</th>
+                <th scope="row">output</th>
                 <td>{r.width}×{r.height}</td>
               </tr>
               <tr>
-                <th>time</th>
-                <td data-testid={`time-x${scale}`}>{r.ms !== undefined ? `${r.ms.toFixed(0)} ms` : '—'}</td>
+                <th scope="row">time</th>
+                <td data-testid={`time-x${scale}`}>{r.ms !== undefined && Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms` : '—'}</td>
               </tr>
             </tbody>
           </table>
@@ -80,10 +108,56 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
             Download ×{scale} PNG
           </a>
         </>
+      ) : skipped ? (
+        <p className="warn" data-testid={`skipped-x${scale}`}>
+          skipped: {skipped}
+        </p>
       ) : (
         <p className="pending">{source ? 'waiting…' : 'no image yet'}</p>
       )}
     </section>
+  );
+}
+
+const MODES: ReadonlyArray<{ mode: Mode; label: string }> = [
+  { mode: 'evaluate', label: 'Evaluate' },
+  { mode: 'upscale', label: 'Upscale' },
+];
+
+/** Evaluate / Upscale: a radio group with a roving tab stop; arrow keys move and select. */
+function ModeSwitch() {
+  const mode = useStore((s) => s.mode);
+  const setMode = useStore((s) => s.setMode);
+  const refs = useRef<Array<HTMLButtonElement | null>>([]);
+  const onKey = (e: KeyboardEvent, i: number) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[e.key];
+    const to = step !== undefined ? (i + step + MODES.length) % MODES.length : e.key === 'Home' ? 0 : e.key === 'End' ? MODES.length - 1 : -1;
+    if (to < 0) return;
+    e.preventDefault();
+    setMode(MODES[to].mode);
+    refs.current[to]?.focus();
+  };
+  return (
+    <div className="modes" role="radiogroup" aria-label="mode">
+      {MODES.map((m, i) => (
+        <button
+          key={m.mode}
+          ref={(el) => {
+            refs.current[i] = el;
+          }}
+          type="button"
+          role="radio"
+          aria-checked={mode === m.mode}
+          tabIndex={mode === m.mode ? 0 : -1}
+          data-testid={`mode-${m.mode}`}
+          className={mode === m.mode ? 'on' : ''}
+          onClick={() => setMode(m.mode)}
+          onKeyDown={(e) => onKey(e, i)}
+        >
+          {m.label}
+        </button>
+      ))}
+    </div>
   );
 }
 
@@ -144,76 +218,85 @@ export function App() {
         <EpBadge />
       </header>
 
-      <div className="toolbar">
-        <div className="modes" role="radiogroup" aria-label="mode">
-          <button role="radio" aria-checked={s.mode === 'evaluate'} data-testid="mode-evaluate" className={s.mode === 'evaluate' ? 'on' : ''} onClick={() => s.setMode('evaluate')}>
-            Evaluate
+      <main>
+        <div className="toolbar">
+          <ModeSwitch />
+          <button type="button" className="button" data-testid="open-image" onClick={() => input.current?.click()}>
+            Open image…
           </button>
-          <button role="radio" aria-checked={s.mode === 'upscale'} data-testid="mode-upscale" className={s.mode === 'upscale' ? 'on' : ''} onClick={() => s.setMode('upscale')}>
-            Upscale
-          </button>
+          <input
+            ref={input}
+            type="file"
+            accept="image/*"
+            data-testid="image-input"
+            hidden
+            onChange={(e) => {
+              const f = e.target.files?.[0];
+              if (f) s.open(f);
+              e.target.value = '';
+            }}
+          />
+          <span className="hint">or drop / paste an image ({s.mode === 'evaluate' ? 'it is the ground truth; bitsr sees its bicubic downscale' : 'it is the low-resolution input'})</span>
         </div>
-        <label className="button">
-          Open image…
-          <input ref={input} type="file" accept="image/*" data-testid="image-input" hidden onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) s.open(f);
-            e.target.value = '';
-          }} />
-        </label>
-        <span className="hint">or drop / paste an image ({s.mode === 'evaluate' ? 'it is the ground truth; bitsr sees its bicubic downscale' : 'it is the low-resolution input'})</span>
-      </div>
 
-      {(s.busy || s.progress) && (
-        <div className="progress-row">
-          <div className="progress" data-testid="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label="inference progress">
-            <div style={{ width: `${pct}%` }} />
+        {(s.busy || s.progress) && (
+          <div className="progress-row">
+            <div className="progress" data-testid="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label="inference progress">
+              <div style={{ width: `${pct}%` }} />
+            </div>
+            <span data-testid="progress-text">{s.progress ? `${s.progress.done}/${s.progress.total} tiles` : 'decoding…'}</span>
+            <button data-testid="cancel" disabled={!s.busy} onClick={() => s.cancel()}>
+              Cancel
+            </button>
           </div>
-          <span>{s.progress ? `${s.progress.done}/${s.progress.total} tiles` : 'decoding…'}</span>
-          <button data-testid="cancel" disabled={!s.busy} onClick={() => s.cancel()}>
-            Cancel
-          </button>
-        </div>
-      )}
+        )}
 
-      {s.errors.length > 0 && (
-        <div className="error" data-testid="error" role="alert">
-          {s.errors.map((e, i) => (
-            <p key={i}>{e}</p>
+        {s.errors.length > 0 && (
+          <div className="error" data-testid="error" role="alert">
+            {s.errors.map((e, i) => (
+              <p key={i}>{e}</p>
+            ))}
+            <button onClick={() => s.dismissErrors()}>Dismiss</button>
+          </div>
+        )}
+        {s.notice && (
+          <div className="notice" data-testid="notice" role="status">
+            {s.notice}
+          </div>
+        )}
+
+        {s.source && (
+          <div className="source">
+            {s.source.name}: {s.source.width}×{s.source.height}
+            {s.source.grayscale ? ' · grayscale' : ''}
+            {s.source.alpha ? ' · alpha (upscaled with bicubic)' : ''} · {s.source.mode}
+          </div>
+        )}
+
+        <div className="compare-bar">
+          <span>compare</span>
+          <select aria-label="compare with" value={s.compareWith} onChange={(e) => s.setCompareWith(e.target.value as 'bicubic' | 'gt')}>
+            <option value="bicubic">bicubic | bitsr</option>
+            <option value="gt" disabled={(s.source?.mode ?? s.mode) !== 'evaluate'}>
+              ground truth | bitsr
+            </option>
+          </select>
+          <CompareSlider />
+        </div>
+
+        <div className="grid">
+          {SCALES.map((scale) => (
+            <ScaleCard key={scale} scale={scale} r={s.results[scale]} />
           ))}
-          <button onClick={() => s.dismissErrors()}>Dismiss</button>
         </div>
-      )}
-      {s.notice && <div className="notice">{s.notice}</div>}
-
-      {s.source && (
-        <div className="source">
-          {s.source.name}: {s.source.width}×{s.source.height}
-          {s.source.grayscale ? ' · grayscale' : ''}
-          {s.source.alpha ? ' · alpha (upscaled with bicubic)' : ''} · {s.source.mode}
-        </div>
-      )}
-
-      <div className="compare-bar">
-        <span>compare</span>
-        <select aria-label="compare with" value={s.compareWith} onChange={(e) => s.setCompareWith(e.target.value as 'bicubic' | 'gt')}>
-          <option value="bicubic">bicubic | bitsr</option>
-          <option value="gt" disabled={(s.source?.mode ?? s.mode) !== 'evaluate'}>
-            ground truth | bitsr
-          </option>
-        </select>
-        <CompareSlider />
-      </div>
-
-      <main className="grid">
-        {SCALES.map((scale) => (
-          <ScaleCard key={scale} scale={scale} r={s.results[scale]} />
-        ))}
       </main>
 
-      <footer>
-        Limits: input up to {MAX_INPUT_SIDE}×{MAX_INPUT_SIDE}; each output up to {(MAX_OUTPUT_PIXELS / 1e6).toFixed(1)} MP. Metrics: Y channel, {''}
-        border of <i>scale</i> pixels shaved, as <code>npm run eval</code>.
+      <footer data-testid="limits">
+        <p>Size limits. {limitsText('evaluate')}</p>
+        <p>{limitsText('upscale')}</p>
+        <p>
+          Metrics: Y channel, border of <i>scale</i> pixels shaved, as <code>npm run eval</code>.
+        </p>
       </footer>
     </div>
   );

@@ -53,7 +53,9 @@ export function ComparePanel({ r, before, beforeLabel }: { r: ScaleResult; befor
   return (
     <div
       className="compare"
-      style={{ aspectRatio: `${r.width} / ${r.height}` }}
+      // The box keeps the image's aspect ratio within the card's width and --compare-max-h, so a
+      // 1×100 image is a thin strip, not a 28,000 px column (and the split stays on the pixels).
+      style={{ aspectRatio: `${r.width} / ${r.height}`, width: `min(100%, calc(var(--compare-max-h) * ${r.width / r.height}))` }}
       onPointerMove={(e) => {
         const b = e.currentTarget.getBoundingClientRect();
         setLoupe({ x: e.clientX - b.left, y: e.clientY - b.top, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height });
