@@ -15,6 +15,7 @@ import { basename, join, resolve } from 'node:path';
 import { buildRatios, buildRow, validateReport, type BenchReport, type RowInput, type Sample } from '../../bench/rows';
 import { createImage } from '../../src/core/image';
 import { encodePng, readImage } from '../../training/io/imageIO';
+import { existingDir, isMain, list, optional, optStr, parseArgs as parseCli, positiveInt, positiveNumber, str, UsageError, writableFilePath } from '../../training/cli/args';
 import { CHROMIUM, hasChromium, launch, ROOT, serve } from './harness';
 import { shippedModels, writeRandomModels } from './models';
 
@@ -30,29 +31,35 @@ interface Args {
   peerBudgetS: number;
 }
 
-function parseArgs(argv: string[]): Args {
-  const a: Args = { images: resolve(ROOT, '../shared/data/benchmark/Set14'), randomModels: false, scales: [2, 3, 4], webgpuImages: 2, webgpu: true, peerBudgetS: 60 };
-  for (let i = 0; i < argv.length; i++) {
-    const k = argv[i];
-    const v = () => {
-      const x = argv[++i];
-      if (x === undefined) throw new Error(`${k} needs a value`);
-      return x;
-    };
-    if (k === '--json') a.json = v();
-    else if (k === '--images') a.images = resolve(v());
-    else if (k === '--models') a.models = resolve(v());
-    else if (k === '--random-models') a.randomModels = true;
-    else if (k === '--scales') a.scales = v().split(',').map(Number);
-    else if (k === '--limit') a.limit = Number(v());
-    else if (k === '--webgpu-images') a.webgpuImages = Number(v());
-    else if (k === '--no-webgpu') a.webgpu = false;
-    else if (k === '--peer-budget-s') a.peerBudgetS = Number(v());
-    else if (k === '--') continue;
-    else throw new Error(`unknown argument ${k}`);
-  }
-  if (!a.scales.length || a.scales.some((s) => ![2, 3, 4].includes(s))) throw new Error('--scales must be a subset of 2,3,4');
-  return a;
+export const USAGE = `usage: npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
+    [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]
+  In-browser inference benchmark (headless Chromium): bitsr on wasm and WebGPU against UpscalerJS
+  and canvas on the HR images of --images (default: Set14), printing a JSON report.`;
+
+/** The command line, checked before Chromium or the bench build starts; null for --help. */
+export function parseArgs(argv: string[]): Args | null {
+  if (argv.includes('--help') || argv.includes('-h')) return null;
+  const o = parseCli(
+    argv.filter((x) => x !== '--'),
+    { flags: ['random-models', 'no-webgpu'], options: ['json', 'images', 'models', 'scales', 'limit', 'webgpu-images', 'peer-budget-s'] },
+  );
+  if (o.models !== undefined && o['random-models']) throw new UsageError('use --models <dir> or --random-models, not both');
+  const scales = list(o, 'scales', '2,3,4').map((x) => Number(x));
+  if (scales.some((x) => ![2, 3, 4].includes(x)) || new Set(scales).size !== scales.length) throw new UsageError(`--scales must be distinct values from 2, 3, 4 (got '${o.scales}')`);
+  const json = optStr(o, 'json');
+  if (json !== undefined) writableFilePath('--json', json);
+  const models = optStr(o, 'models');
+  return {
+    json,
+    images: resolve(existingDir('--images', str(o, 'images', resolve(ROOT, '../shared/data/benchmark/Set14')))),
+    models: models === undefined ? undefined : resolve(existingDir('--models', models)),
+    randomModels: o['random-models'] === true,
+    scales,
+    limit: optional(o, 'limit', positiveInt),
+    webgpuImages: positiveInt(o, 'webgpu-images', 2),
+    webgpu: o['no-webgpu'] !== true,
+    peerBudgetS: positiveNumber(o, 'peer-budget-s', 60),
+  };
 }
 
 function imageFiles(dir: string): string[] {
@@ -120,6 +127,10 @@ const say = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 
 async function main(): Promise<void> {
   const a = parseArgs(process.argv.slice(2));
+  if (!a) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
   if (!hasChromium) throw new Error(`Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`);
   const t0 = Date.now();
   let files = imageFiles(a.images);
@@ -284,7 +295,11 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((e) => {
-  process.stderr.write(`bench:infer failed: ${(e as Error).stack ?? e}\n`);
-  process.exit(1);
-});
+if (isMain(import.meta.url)) {
+  main().catch((e) => {
+    // A bad command line is one line plus the usage; anything else keeps its stack (a benchmark bug).
+    if (e instanceof UsageError) process.stderr.write(`error: ${e.message}\n${USAGE}\n`);
+    else process.stderr.write(`bench:infer failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  });
+}

@@ -3,14 +3,17 @@
  * Re-runs the paper's ablation (PAPER.md) at a small fixed budget: every variant gets the same
  * steps, data, seed and recipe; the table reports the best Set5 (validation) PSNR of each.
  */
+import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_NET, type NetConfig } from '../../src/model/config';
 import { parseTrainConfig } from '../train/config';
 import { train } from '../train/trainer';
-import { int, parseArgs, runCli, str } from './args';
+import { existingDir, isMain, list, oneOf, optStr, positiveInt, runCli, str, UsageError, writableDir, writableFilePath, type Args } from './args';
 
-const USAGE = `usage: npm run ablate -- --data <dir>[,<dir>] --val <dir> --steps N [--scale 2|3|4] [--channels C] [--blocks B] [--workers N] [--out runs/ablate] [--json out.json]`;
+const USAGE = `usage: npm run ablate -- --data <dir>[,<dir>] --val <dir> --steps N [--scale 2|3|4] [--channels C] [--blocks B] [--workers 1|2|4|8] [--out runs/ablate] [--json out.json]
+  Trains every variant of the paper's ablation for N steps (batch 16; --workers splits it, at
+  least 2 patches each for the BatchNorm row) and prints the best validation PSNR of each.`;
 
 interface Variant {
   name: string;
@@ -30,16 +33,29 @@ const VARIANTS: Variant[] = [
   { name: '+anchor (bitsr)', net: { block: 'mrb', activation: 'rprelu', anchor: true }, distill: true },
 ];
 
-await runCli(USAGE, async () => {
-  const a = parseArgs(process.argv.slice(2), { options: ['data', 'val', 'steps', 'scale', 'channels', 'blocks', 'workers', 'out', 'json'] });
-  const data = str(a, 'data').split(',').filter(Boolean);
-  const val = str(a, 'val');
-  const steps = int(a, 'steps');
-  const scale = int(a, 'scale', 4);
-  const out = str(a, 'out', 'runs/ablate');
-  const workers = int(a, 'workers', Math.min(2, availableParallelism()));
-  const base: NetConfig = { ...DEFAULT_NET, scale: scale as NetConfig['scale'], channels: int(a, 'channels', 32), blocks: int(a, 'blocks', 8), anchor: false };
-  const recipe = { patch: 24, batch: 16, steps, lr: 2e-4, schedule: 'cosine', valEvery: steps, ckptEvery: steps, logEvery: 20, seed: 1 };
+export const ABLATE_SPEC = { options: ['data', 'val', 'steps', 'scale', 'channels', 'blocks', 'workers', 'out', 'json'] };
+const BATCH = 16;
+
+/** All of ablate's argument checks, before the first of its eight trainings. */
+export function validateAblateArgs(a: Args) {
+  const data = list(a, 'data').map((d) => existingDir('--data', d));
+  const val = existingDir('--val', str(a, 'val'));
+  const steps = positiveInt(a, 'steps');
+  const scale = oneOf(a, 'scale', [2, 3, 4] as const, 4);
+  const channels = positiveInt(a, 'channels', 32);
+  if (channels % 4 !== 0) throw new UsageError(`--channels must be a multiple of 4 (got ${channels})`);
+  const blocks = positiveInt(a, 'blocks', 8);
+  const workers = oneOf(a, 'workers', [1, 2, 4, 8] as const, Math.min(2, availableParallelism()) as 1 | 2);
+  const out = writableDir('--out', str(a, 'out', 'runs/ablate'));
+  const json = optStr(a, 'json');
+  if (json !== undefined) writableFilePath('--json', json);
+  return { data, val, steps, scale, channels, blocks, workers, out, json };
+}
+
+async function main(a: Args): Promise<void> {
+  const { data, val, steps, scale, channels, blocks, workers, out, json } = validateAblateArgs(a);
+  const base: NetConfig = { ...DEFAULT_NET, scale, channels, blocks, anchor: false };
+  const recipe = { patch: 24, batch: BATCH, steps, lr: 2e-4, schedule: 'cosine', valEvery: steps, ckptEvery: steps, logEvery: 20, seed: 1 };
   const t0 = Date.now();
 
   // The distillation teacher: the full-precision MRB twin, trained at the same budget.
@@ -63,5 +79,7 @@ await runCli(USAGE, async () => {
   console.log('| variant | Set5 PSNR (dB) | wall s |');
   console.log('|---|---|---|');
   for (const r of rows) console.log(`| ${r.variant} | ${r.psnr === null ? '-' : r.psnr.toFixed(2)} | ${r.seconds.toFixed(0)} |`);
-  if (typeof a.json === 'string') (await import('node:fs')).writeFileSync(a.json, JSON.stringify({ scale, steps, workers, rows }, null, 2));
-});
+  if (json !== undefined) writeFileSync(json, JSON.stringify({ scale, steps, workers, rows }, null, 2) + '\n');
+}
+
+if (isMain(import.meta.url)) await runCli(USAGE, ABLATE_SPEC, main);

@@ -25,7 +25,7 @@ import { writePng } from '../io/imageIO';
 import { readTrainConfig, type TrainConfig } from '../train/config';
 import { relaxedSimdAvailable } from '../engine/simdKernels';
 import { train } from '../train/trainer';
-import { int, parseArgs, runCli, str } from './args';
+import { existingFile, isMain, positiveInt, runCli, str, UsageError, type Args } from './args';
 
 const USAGE = 'usage: npm run bench:train -- [--config training/configs/default.json] [--workers N] [--steps N] [--json]';
 
@@ -101,13 +101,23 @@ async function ortReference(g: NetGraph, cfg: TrainConfig, threads: number) {
   };
 }
 
-await runCli(USAGE, async () => {
-  const a = parseArgs(process.argv.slice(2), { flags: ['json'], options: ['config', 'workers', 'steps'] });
-  const configPath = str(a, 'config', 'training/configs/default.json');
+export const BENCH_TRAIN_SPEC = { flags: ['json'], options: ['config', 'workers', 'steps'] };
+
+/** All of bench:train's argument checks, before the reference and the training start. */
+export function validateBenchTrainArgs(a: Args, cores = availableParallelism()): { configPath: string; cfg: TrainConfig; workers: number; steps: number } {
+  const configPath = existingFile('--config', str(a, 'config', 'training/configs/default.json'));
   const cfg = readTrainConfig(configPath);
+  const workers = positiveInt(a, 'workers', Math.min(cores, cfg.batch));
+  if (cfg.batch % workers !== 0) throw new UsageError(`--workers ${workers} must divide the config's batch (${cfg.batch})`);
+  // The ratios pair blocks of BLOCK steps with ORT runs around them: at least one block.
+  const steps = positiveInt(a, 'steps', 6 * BLOCK);
+  if (steps < BLOCK) throw new UsageError(`--steps must be at least ${BLOCK} (one block of steps between two ORT measurements; got ${steps})`);
+  return { configPath, cfg, workers, steps };
+}
+
+if (isMain(import.meta.url)) await runCli(USAGE, BENCH_TRAIN_SPEC, async (a) => {
+  const { configPath, cfg, workers, steps } = validateBenchTrainArgs(a);
   const cores = availableParallelism();
-  const workers = int(a, 'workers', Math.min(cores, cfg.batch));
-  const steps = int(a, 'steps', 6 * BLOCK);
   const warm = 5;
   const g = buildGraph(cfg.net);
 

@@ -36,6 +36,11 @@ Options:
 
 /** Returns the exit code instead of exiting, so tests can call it in-process. */
 export async function main(argv: string[], stderr: ProgressSink = process.stderr, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
+  // --help wins over anything else on the line (even an unknown option).
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stdout.write(usage());
+    return 0;
+  }
   try {
     const { values } = parseArgs({
       args: argv,
@@ -50,10 +55,6 @@ export async function main(argv: string[], stderr: ProgressSink = process.stderr
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) {
-      stdout.write(usage());
-      return 0;
-    }
     if (!values.dest) throw new DataError('--dest <dir> is required (see --help)');
     const report = await fetchSets({
       dest: values.dest,
@@ -68,9 +69,11 @@ export async function main(argv: string[], stderr: ProgressSink = process.stderr
     return 0;
   } catch (err) {
     // parseArgs' own errors (unknown option, missing value) are user errors too.
-    const expected = err instanceof DataError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const badArgs = (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') ?? false;
+    const expected = err instanceof DataError || badArgs;
     const nl = stderr.isTTY ? '\r\x1b[K' : ''; // erase a half-drawn progress bar
     stderr.write(expected ? `${nl}error: ${(err as Error).message}\n` : `${nl}${(err as Error).stack ?? String(err)}\n`);
+    if (badArgs) stderr.write(usage());
     return 1;
   }
 }

@@ -1,43 +1,91 @@
-/** npm run eval -- --model <file.onnx|bicubic> --scale <2|3|4> --sets <dir>[,<dir>...] [--json out] [--save dir] */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { bicubicUpscaler, evaluateSet, type SetResult, type Upscaler } from '../eval/evaluate';
+/** npm run eval -- --model <file.onnx|bicubic> --scale <2|3|4> --sets <dir>[,<dir>...] [--json out] [--save dir] [--threads N] */
+import { writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { bicubicUpscaler, evaluateSet, formatFailure, minImageSide, type EvalFailure, type SetResult, type Upscaler } from '../eval/evaluate';
 import { loadOnnxSr } from '../eval/onnxModel';
-import { int, parseArgs, runCli, str, UsageError } from './args';
+import { existingDir, existingFile, isMain, list, oneOf, optional, optStr, positiveInt, runCli, str, writableDir, writableFilePath, type Args } from './args';
 
 const USAGE = `usage: npm run eval -- --model <file.onnx|bicubic> --scale <2|3|4> --sets <dir>[,<dir>...] [--json <out.json>] [--save <dir>] [--threads N]
   Each set dir holds HR images directly or under HR/. Per image: mod-crop, MATLAB bicubic
-  downscale, the model, then Y-PSNR/SSIM with 'scale' pixels shaved (PAPER.md protocol).`;
+  downscale, the model, then Y-PSNR/SSIM with 'scale' pixels shaved (PAPER.md protocol).
+  An image that cannot be evaluated (unreadable, too small: sides >= 16/18/20 px at x2/x3/x4)
+  is reported by name and the rest go on; the run then exits 1. --json gets what was measured
+  plus a 'failures' list.`;
 
-await runCli(USAGE, async () => {
-  const args = parseArgs(process.argv.slice(2), { options: ['model', 'scale', 'sets', 'json', 'save', 'threads'] });
-  const model = str(args, 'model');
-  const scale = int(args, 'scale');
-  if (![2, 3, 4].includes(scale)) throw new UsageError(`--scale must be 2, 3 or 4 (got ${scale})`);
-  const sets = str(args, 'sets').split(',').filter(Boolean);
-  if (sets.length === 0) throw new UsageError('--sets needs at least one directory');
-  const saveDir = typeof args.save === 'string' ? args.save : undefined;
+export const EVAL_SPEC = { options: ['model', 'scale', 'sets', 'json', 'save', 'threads'] };
 
+export interface EvalArgs {
+  model: string;
+  scale: 2 | 3 | 4;
+  sets: string[];
+  json?: string;
+  save?: string;
+  threads?: number;
+}
+
+/** All of eval's argument checks, before any work: a bad output path fails now, not after the evaluation. */
+export function validateEvalArgs(a: Args): EvalArgs {
+  const model = str(a, 'model');
+  const scale = oneOf(a, 'scale', [2, 3, 4] as const);
+  const threads = optional(a, 'threads', positiveInt);
+  if (model !== 'bicubic') existingFile('--model', model);
+  const sets = list(a, 'sets').map((d) => existingDir('--sets', d));
+  const json = optStr(a, 'json');
+  if (json !== undefined) writableFilePath('--json', json);
+  const save = optStr(a, 'save');
+  if (save !== undefined) writableDir('--save', save);
+  return { model, scale, sets, json, save, threads };
+}
+
+async function main(a: Args): Promise<void> {
+  const { model, scale, sets, json, save, threads } = validateEvalArgs(a);
   let upscale: Upscaler;
   let release = async () => {};
   if (model === 'bicubic') upscale = bicubicUpscaler(scale);
   else {
-    const m = await loadOnnxSr(model, { threads: typeof args.threads === 'string' ? int(args, 'threads') : undefined });
-    if (m.scale !== scale) throw new Error(`model ${model} is x${m.scale}, but --scale is ${scale}`);
+    const m = await loadOnnxSr(model, { threads });
+    if (m.scale !== scale) {
+      await m.release();
+      throw new Error(`model ${model} is x${m.scale}, but --scale is ${scale}`);
+    }
     upscale = (lr) => m.run(lr);
     release = () => m.release();
   }
   const results: SetResult[] = [];
+  const failures: EvalFailure[] = [];
   console.log(`model ${model}, x${scale}`);
   console.log('set'.padEnd(12) + 'images'.padStart(7) + 'PSNR'.padStart(9) + 'SSIM'.padStart(9));
-  for (const dir of sets) {
-    const r = await evaluateSet(dir, scale, upscale, saveDir);
-    results.push(r);
-    console.log(r.name.padEnd(12) + String(r.images).padStart(7) + r.psnr.toFixed(2).padStart(9) + r.ssim.toFixed(4).padStart(9));
+  try {
+    for (const dir of sets) {
+      let r: SetResult;
+      try {
+        r = await evaluateSet(dir, scale, upscale, save);
+      } catch (e) {
+        // The set itself is unusable (e.g. no images): reported like an image, the other sets go on.
+        const f = { set: basename(resolve(dir)), file: null, error: (e as Error).message };
+        failures.push(f);
+        console.error(formatFailure(f));
+        continue;
+      }
+      for (const f of r.failures) console.error(formatFailure(f));
+      failures.push(...r.failures);
+      const fail = r.failures.length ? `  (${r.failures.length} failed)` : '';
+      if (r.images) results.push(r);
+      console.log(r.name.padEnd(12) + String(r.images).padStart(7) + (r.images ? r.psnr.toFixed(2).padStart(9) + r.ssim.toFixed(4).padStart(9) : '-'.padStart(9) + '-'.padStart(9)) + fail);
+    }
+  } finally {
+    await release();
   }
-  await release();
-  if (typeof args.json === 'string') {
-    mkdirSync(dirname(args.json), { recursive: true });
-    writeFileSync(args.json, JSON.stringify({ model, scale, sets: results }, null, 2) + '\n');
+  if (json !== undefined) {
+    // Sets with no measured image are left out of `sets` (results:table and export read every entry's numbers).
+    const sets = results.map(({ failures: _f, ...s }) => s);
+    writeFileSync(json, JSON.stringify({ model, scale, sets, failures }, null, 2) + '\n');
   }
-});
+  if (failures.length) {
+    const small = failures.some((f) => f.error.includes('too small')) ? ` (x${scale} needs sides of at least ${minImageSide(scale)} px)` : '';
+    const n = failures.length;
+    throw new Error(`${n} ${n === 1 ? 'failure' : 'failures'} (listed above)${small}${json ? `; ${json} has what was measured` : ''}`);
+  }
+}
+
+if (isMain(import.meta.url)) await runCli(USAGE, EVAL_SPEC, main);

@@ -3,13 +3,13 @@
  * npm run export -- --info <file.onnx>
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { buildGraph } from '../../src/model/graph';
 import { exportOnnx } from '../../src/model/onnxExport';
 import { formatModelInfo, onnxModelInfo } from '../../src/model/onnxInfo';
 import { loadCheckpoint } from '../engine/checkpoint';
-import { parseArgs, runCli, str, UsageError } from './args';
+import { existingFile, existingPath, isMain, list, optStr, runCli, str, UsageError, writableFilePath, type Args } from './args';
 
 const USAGE = `usage: npm run export -- --checkpoint <run dir|checkpoint.json> --out <file.onnx> [--eval-json <file>[,<file>...]]
        npm run export -- --info <file.onnx>
@@ -17,24 +17,9 @@ const USAGE = `usage: npm run export -- --checkpoint <run dir|checkpoint.json> -
   in metadata; --eval-json embeds results of 'npm run eval -- --json'. --info prints the size
   breakdown, parameter count and OPs (FLOPs + BOPs/64, 320x180 LR input).`;
 
-/** --eval-json may be repeated or comma-separated; parseArgs keeps only the last, so collect them first. */
-function takeRepeated(argv: string[], key: string): { rest: string[]; values: string[] } {
-  const rest: string[] = [];
-  const values: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === `--${key}`) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`--${key} needs a value`);
-      values.push(v);
-    } else if (argv[i].startsWith(`--${key}=`)) values.push(argv[i].slice(key.length + 3));
-    else rest.push(argv[i]);
-  }
-  return { rest, values: values.flatMap((v) => v.split(',')).filter(Boolean) };
-}
-
 function readEval(path: string, scale: number): unknown {
   if (!existsSync(path)) throw new Error(`eval results not found: ${path}`);
-  let r: { scale?: number; sets?: Array<Record<string, unknown>> };
+  let r: { scale?: number; sets?: Array<Record<string, unknown>>; failures?: unknown[] };
   try {
     r = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
@@ -42,6 +27,8 @@ function readEval(path: string, scale: number): unknown {
   }
   if (!Array.isArray(r?.sets)) throw new Error(`${path} is not an 'npm run eval -- --json' file (no sets)`);
   if (r.scale !== scale) throw new Error(`eval results ${path} are for x${r.scale}, the model is x${scale}`);
+  // A partial evaluation must not travel inside a model as if it were the whole benchmark.
+  if (Array.isArray(r.failures) && r.failures.length) throw new Error(`eval results ${path} are incomplete (${r.failures.length} failures); fix the images and evaluate again`);
   // Per-set summaries only: per-image rows would bloat the model file.
   return r.sets.map(({ name, images, psnr, ssim }) => ({ name, images, psnr, ssim }));
 }
@@ -54,36 +41,54 @@ function gitCommit(): string {
   }
 }
 
-await runCli(USAGE, async () => {
-  const { rest, values: evalFiles } = takeRepeated(process.argv.slice(2), 'eval-json');
-  const args = parseArgs(rest, { options: ['checkpoint', 'out', 'info'] });
-  if (typeof args.info === 'string') {
-    if (!existsSync(args.info)) throw new Error(`model file not found: ${args.info}`);
+export const EXPORT_SPEC = { options: ['checkpoint', 'out', 'info'], repeated: ['eval-json'] };
+
+/** All of export's argument checks, before the checkpoint is read. */
+export function validateExportArgs(a: Args): { info: string } | { checkpoint: string; out: string; evalFiles: string[] } {
+  const info = optStr(a, 'info');
+  if (info !== undefined) {
+    const extra = ['checkpoint', 'out', 'eval-json'].filter((k) => a[k] !== undefined);
+    if (extra.length) throw new UsageError(`--info cannot be combined with ${extra.map((k) => `--${k}`).join(', ')}`);
+    return { info: existingFile('--info', info) };
+  }
+  const checkpoint = existingPath('--checkpoint', str(a, 'checkpoint'));
+  const out = writableFilePath('--out', str(a, 'out'));
+  const evalFiles = a['eval-json'] === undefined ? [] : list(a, 'eval-json').map((f) => existingFile('--eval-json', f));
+  return { checkpoint, out, evalFiles };
+}
+
+async function main(a: Args): Promise<void> {
+  const v = validateExportArgs(a);
+  if ('info' in v) {
     try {
-      console.log(formatModelInfo(onnxModelInfo(readFileSync(args.info))));
+      console.log(formatModelInfo(onnxModelInfo(readFileSync(v.info))));
     } catch (e) {
-      throw new Error(`cannot read model ${args.info}: ${(e as Error).message}`);
+      throw new Error(`cannot read model ${v.info}: ${(e as Error).message}`);
     }
     return;
   }
-  const ck = loadCheckpoint(str(args, 'checkpoint'));
-  const out = str(args, 'out');
+  const { out, evalFiles } = v;
+  const ck = loadCheckpoint(v.checkpoint);
   const cfg = ck.net;
   if (cfg.batchNorm) throw new Error('refusing to export: this network uses batchNorm (the ablation baseline); BTM models have none');
+  const graph = buildGraph(cfg);
+  const missing = graph.params.filter((p) => !ck.params[p.name]).map((p) => p.name);
+  if (missing.length) throw new Error(`checkpoint ${v.checkpoint} lacks parameter${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')}`);
   const evals = evalFiles.map((f) => readEval(f, cfg.scale)).flat();
   // Training data provenance as the trainer records it (info.data: dirs, info.images, info.val),
   // with paths made relative to the repo so the file does not carry this machine's layout.
   const rel = (p: unknown) => (typeof p === 'string' && isAbsolute(p) ? relative(process.cwd(), p) || '.' : p);
   const dirs = Array.isArray(ck.info.data) ? ck.info.data.map(rel) : rel(ck.info.data ?? null);
   const data = { dirs, images: ck.info.images ?? null, val: rel(ck.info.val ?? null) };
-  const bytes = exportOnnx(buildGraph(cfg), ck.params, ck.stats, {
+  const bytes = exportOnnx(graph, ck.params, ck.stats, {
     steps: String(ck.step),
     data: JSON.stringify(data),
     ...(evals.length ? { eval: JSON.stringify(evals) } : {}),
     commit: gitCommit(),
   });
-  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, bytes);
   console.log(`wrote ${out}`);
   console.log(formatModelInfo(onnxModelInfo(bytes)));
-});
+}
+
+if (isMain(import.meta.url)) await runCli(USAGE, EXPORT_SPEC, main);

@@ -8,7 +8,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, runCli, str } from './args';
+import { existingDir, existingFile, isMain, list, runCli, str, writableFilePath, type Args } from './args';
 
 // PAPER.md, "The paper's numbers" (binary VDSR, Set5 / Set14 / B100).
 const PAPER: Record<string, Record<number, [number, number, number]>> = {
@@ -25,14 +25,41 @@ const SETS = ['Set5', 'Set14', 'B100'];
 
 interface EvalJson {
   sets: Array<{ name: string; psnr: number; ssim: number }>;
+  failures?: unknown[];
 }
 
 const fmt = (v: number) => (v >= 0 ? '+' : '−') + Math.abs(v).toFixed(2);
 
-await runCli('usage: npm run results:table [-- --dir models/eval] [--write <file.md>[,<file.md>]]', () => {
-  const a = parseArgs(process.argv.slice(2), { options: ['dir', 'write'] });
-  const dir = str(a, 'dir', 'models/eval');
-  const read = (f: string): EvalJson | undefined => (existsSync(join(dir, f)) ? JSON.parse(readFileSync(join(dir, f), 'utf8')) : undefined);
+const USAGE = `usage: npm run results:table [-- --dir models/eval] [--write <file.md>[,<file.md>]]
+  Prints the results table from the eval JSON files in --dir; --write replaces the marked
+  results/distance blocks of existing markdown files.`;
+
+export const RESULTS_SPEC = { options: ['dir', 'write'] };
+
+/** All of results:table's argument checks, before anything is read or written. */
+export function validateResultsArgs(a: Args): { dir: string; write: string[] } {
+  const dir = existingDir('--dir', str(a, 'dir', 'models/eval'));
+  const write = a.write === undefined ? [] : list(a, 'write').map((f) => writableFilePath('--write', existingFile('--write', f)));
+  return { dir, write };
+}
+
+function readEvalJson(path: string): EvalJson | undefined {
+  if (!existsSync(path)) return undefined;
+  let r: EvalJson;
+  try {
+    r = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new Error(`${path} is not JSON (${(e as Error).message})`);
+  }
+  const ok = Array.isArray(r?.sets) && r.sets.every((s) => typeof s?.name === 'string' && typeof s.psnr === 'number' && typeof s.ssim === 'number');
+  if (!ok) throw new Error(`${path} is not an 'npm run eval -- --json' file (needs sets with name, psnr, ssim)`);
+  if (r.failures?.length) console.error(`warning: ${path} lists ${r.failures.length} failed images; its numbers leave them out`);
+  return r;
+}
+
+if (isMain(import.meta.url)) await runCli(USAGE, RESULTS_SPEC, (a) => {
+  const { dir, write } = validateResultsArgs(a);
+  const read = (f: string): EvalJson | undefined => readEvalJson(join(dir, f));
   const psnr = (r: EvalJson | undefined, set: string) => r?.sets.find((x) => x.name === set)?.psnr;
   const cell = (r: EvalJson | undefined, set: string) => {
     const s = r?.sets.find((x) => x.name === set);
@@ -66,6 +93,7 @@ await runCli('usage: npm run results:table [-- --dir models/eval] [--write <file
       if (r) table.push(`| x${s} | ${name} (paper) | ${r.map((v) => v.toFixed(2)).join(' | ')} |`);
     }
   }
+  if (table.length === 2) throw new Error(`no eval results in ${dir} (expected bitsr-x{2,3,4}.json or bicubic-x{2,3,4}.json from 'npm run eval -- --json')`);
   const floorText = [
     met.length ? `${met.join(', ')} ${met.length === 1 ? 'meets' : 'meet'} all of ${met.length === 1 ? 'its' : 'their'} floors (issue 8).` : '',
     short.length ? `Still short of the floors (issue 8), dB needed: ${short.join(', ')}.` : '',
@@ -73,17 +101,15 @@ await runCli('usage: npm run results:table [-- --dir models/eval] [--write <file
   const distance = `**Distance from the paper's VDSR-IBTM** (Set5 / Set14 / B100): ${dist.join(', ')}. ${floorText}`;
   console.log(table.join('\n'));
   console.log('\n' + distance);
-  if (typeof a.write === 'string') {
-    for (const f of a.write.split(',').filter(Boolean)) {
-      let md = readFileSync(f, 'utf8');
-      const put = (tag: string, body: string) => {
-        const re = new RegExp(`(<!-- ${tag}:begin -->\\n)[\\s\\S]*?(<!-- ${tag}:end -->)`);
-        if (re.test(md)) md = md.replace(re, (_m, b: string, e: string) => `${b}${body}\n${e}`);
-      };
-      put('results', table.join('\n'));
-      put('distance', distance);
-      writeFileSync(f, md);
-      console.error(`updated ${f}`);
-    }
+  for (const f of write) {
+    let md = readFileSync(f, 'utf8');
+    const put = (tag: string, body: string) => {
+      const re = new RegExp(`(<!-- ${tag}:begin -->\\n)[\\s\\S]*?(<!-- ${tag}:end -->)`);
+      if (re.test(md)) md = md.replace(re, (_m, b: string, e: string) => `${b}${body}\n${e}`);
+    };
+    put('results', table.join('\n'));
+    put('distance', distance);
+    writeFileSync(f, md);
+    console.error(`updated ${f}`);
   }
 });

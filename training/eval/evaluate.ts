@@ -1,5 +1,5 @@
 /** The evaluation protocol (PAPER.md): mod-crop -> MATLAB bicubic down -> model -> Y-PSNR/SSIM. */
-import { join, parse } from 'node:path';
+import { basename, join, parse } from 'node:path';
 import { imresize } from '../../src/core/imresize';
 import { modCrop, quantize8, type RgbImage } from '../../src/core/image';
 import { evaluate } from '../../src/core/metrics';
@@ -8,12 +8,23 @@ import { listImageSet } from './datasets';
 
 export type Upscaler = (lr: RgbImage) => Promise<RgbImage>;
 
+/** One image (or a whole set, file null) that could not be evaluated; the rest of the run goes on. */
+export interface EvalFailure {
+  set: string;
+  file: string | null;
+  error: string;
+}
+
+export const formatFailure = (f: EvalFailure): string => `${f.set}${f.file ? `/${f.file}` : ''}: ${f.error}`;
+
 export interface SetResult {
   name: string;
+  /** Images measured (failures excluded); psnr/ssim are their means (NaN when none). */
   images: number;
   psnr: number;
   ssim: number;
   perImage: Array<{ name: string; psnr: number; ssim: number }>;
+  failures: EvalFailure[];
 }
 
 /** The LR input the protocol feeds every model: 8-bit MATLAB bicubic of the mod-cropped HR. */
@@ -23,16 +34,55 @@ export function makeLr(hr: RgbImage, scale: number): RgbImage {
 
 export const bicubicUpscaler = (scale: number): Upscaler => async (lr) => imresize(lr, scale);
 
+/** SSIM's Gaussian window side (src/core/metrics.ts). */
+const SSIM_WINDOW = 11;
+
+/**
+ * Smallest HR side the protocol can measure at `scale`: the mod-crop to a multiple of the scale,
+ * less `scale` pixels shaved per border, must leave at least the 11x11 SSIM window.
+ */
+export function minImageSide(scale: number): number {
+  return scale * Math.ceil((SSIM_WINDOW + 2 * scale) / scale);
+}
+
+/** Why an HR image of this size cannot be evaluated at `scale`, or null when it can. */
+export function sizeProblem(width: number, height: number, scale: number): string | null {
+  const min = minImageSide(scale);
+  if (width >= min && height >= min) return null;
+  return (
+    `image is ${width}x${height}, too small for x${scale}: needs at least ${min}x${min} ` +
+    `(mod-crop to a multiple of ${scale}, then ${scale} pixels shaved per border, must leave the ${SSIM_WINDOW}x${SSIM_WINDOW} SSIM window)`
+  );
+}
+
+/** readImage, with the path taken out of its errors (the caller names the file as set/file). */
+function readHr(file: string): RgbImage {
+  try {
+    return readImage(file);
+  } catch (e) {
+    throw new Error((e as Error).message.replaceAll(` ${file}`, ''));
+  }
+}
+
+/** Evaluates every image of a set; an image that fails is recorded in `failures` and the others go on. */
 export async function evaluateSet(dir: string, scale: number, upscale: Upscaler, saveDir?: string): Promise<SetResult> {
   const set = listImageSet(dir);
   const perImage: SetResult['perImage'] = [];
+  const failures: EvalFailure[] = [];
   for (const file of set.files) {
-    const hr = modCrop(readImage(file), scale);
-    const sr = await upscale(makeLr(hr, scale));
-    const m = evaluate(sr, hr, scale);
-    perImage.push({ name: parse(file).name, ...m });
-    if (saveDir) writePng(join(saveDir, set.name, `${parse(file).name}_x${scale}.png`), sr);
+    try {
+      const full = readHr(file);
+      const problem = sizeProblem(full.width, full.height, scale);
+      if (problem) throw new Error(problem);
+      const hr = modCrop(full, scale);
+      const sr = await upscale(makeLr(hr, scale));
+      const m = evaluate(sr, hr, scale);
+      perImage.push({ name: parse(file).name, ...m });
+      if (saveDir) writePng(join(saveDir, set.name, `${parse(file).name}_x${scale}.png`), sr);
+    } catch (e) {
+      failures.push({ set: set.name, file: basename(file), error: (e as Error).message.split('\n')[0] });
+    }
   }
-  const mean = (k: 'psnr' | 'ssim') => perImage.reduce((s, r) => s + r[k], 0) / perImage.length;
-  return { name: set.name, images: perImage.length, psnr: mean('psnr'), ssim: mean('ssim'), perImage };
+  const mean = (k: 'psnr' | 'ssim') => (perImage.length ? perImage.reduce((s, r) => s + r[k], 0) / perImage.length : NaN);
+  return { name: set.name, images: perImage.length, psnr: mean('psnr'), ssim: mean('ssim'), perImage, failures };
 }
