@@ -1,6 +1,7 @@
 /** Training configuration: a JSON file under training/configs/ (network + recipe). */
 import { readFileSync } from 'node:fs';
 import { parseNetConfig, type NetConfig } from '../../src/model/config';
+import { nearest } from '../cli/args';
 
 export interface DistillConfig {
   /** Checkpoint (file or run dir) of the full-precision teacher (same architecture, binary: false). */
@@ -60,18 +61,101 @@ export const DEFAULT_TRAIN: Omit<TrainConfig, 'net'> = {
   seed: 1,
 };
 
-export function parseTrainConfig(raw: unknown): TrainConfig {
-  if (typeof raw !== 'object' || raw === null) throw new Error('training config must be a JSON object');
+// ---- strict validation: every field known, typed and in range, at every nesting level ----
+
+/** A field rule: returns what the value must be when it is wrong, else undefined. */
+type Rule = (v: unknown) => string | undefined;
+type Schema = Record<string, Rule>;
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const intRule = (min: number, what: string): Rule => (v) => (isInt(v) && v >= min ? undefined : what);
+const posInt = intRule(1, 'a positive integer');
+const nonNegInt = intRule(0, 'a non-negative integer');
+const numRule = (ok: (n: number) => boolean, what: string): Rule => (v) => (isNum(v) && ok(v) ? undefined : what);
+const enumRule = (allowed: readonly unknown[]): Rule => (v) =>
+  allowed.includes(v) ? undefined : `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`;
+const bool: Rule = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
+const string: Rule = (v) => (typeof v === 'string' && v !== '' ? undefined : 'a non-empty string');
+const object = (schema: Schema): Rule => (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) ? undefined : `an object with fields ${Object.keys(schema).join(', ')}`);
+
+/** The network's fields (src/model/config.ts); parseNetConfig adds the cross-field checks. */
+const NET_SCHEMA: Record<keyof NetConfig, Rule> = {
+  name: string,
+  scale: enumRule([2, 3, 4]),
+  variant: enumRule(['lr', 'vdsr']),
+  channels: (v) => (isInt(v) && v >= 4 && v % 4 === 0 ? undefined : 'a positive multiple of 4'),
+  blocks: posInt,
+  block: enumRule(['basic', 'mrb']),
+  binary: bool,
+  activation: enumRule(['prelu', 'rprelu', 'relu']),
+  batchNorm: bool,
+  btm: bool,
+  anchor: bool,
+  estimatorAct: enumRule(['ste', 'approxsign', 'sharp']),
+  estimatorWeight: enumRule(['ste', 'approxsign', 'sharp']),
+  tailInitGain: numRule((n) => n > 0, 'a positive number'),
+};
+
+const DISTILL_SCHEMA: Record<keyof DistillConfig, Rule> = {
+  teacher: string,
+  lambda: numRule((n) => n >= 0, 'a non-negative number'),
+  beta: numRule((n) => n >= 0, 'a non-negative number'),
+  gamma: numRule((n) => n >= 0, 'a non-negative number'),
+};
+
+/** The recipe's fields; SCHEDULES lists what learningRate implements. */
+export const SCHEDULES = ['cosine', 'step'] as const;
+const RECIPE_SCHEMA: Record<keyof Omit<TrainConfig, 'net'>, Rule> = {
+  patch: posInt,
+  batch: posInt,
+  steps: posInt,
+  lr: numRule((n) => n > 0, 'a positive number'),
+  lrBinaryScale: numRule((n) => n >= 0, 'a non-negative number'),
+  latentClip: numRule((n) => n >= 0, 'a non-negative number (0 = off)'),
+  beta1: numRule((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+  beta2: numRule((n) => n >= 0 && n < 1, 'a number in [0, 1)'),
+  schedule: enumRule(SCHEDULES),
+  stepEvery: posInt,
+  stepGamma: numRule((n) => n > 0 && n <= 1, 'a number in (0, 1]'),
+  warmupSteps: nonNegInt,
+  scheduleStart: nonNegInt,
+  valEvery: posInt,
+  ckptEvery: posInt,
+  logEvery: posInt,
+  seed: (v) => (isInt(v) ? undefined : 'an integer'),
+  distill: object(DISTILL_SCHEMA),
+  injectNanAtSteps: (v) => (Array.isArray(v) && v.every((x) => isInt(x) && x >= 0) ? undefined : 'an array of non-negative integers'),
+};
+const NESTED: Record<string, Schema> = { net: NET_SCHEMA, distill: DISTILL_SCHEMA };
+
+/**
+ * Checks the fields present in `o` against `schema` (recursing into nested objects); `where`
+ * names the source in messages ('config', '--override'). Missing fields take defaults later.
+ */
+function checkFields(o: Record<string, unknown>, schema: Schema, where: string, prefix = ''): void {
+  for (const [k, v] of Object.entries(o)) {
+    const rule = Object.hasOwn(schema, k) ? schema[k] : undefined;
+    if (!rule) {
+      const hint = nearest(k, Object.keys(schema));
+      throw new Error(`unknown field '${prefix}${k}' in ${where}${hint ? `; did you mean '${prefix}${hint}'?` : ` (known: ${Object.keys(schema).join(', ')})`}`);
+    }
+    const want = rule(v);
+    if (want) throw new Error(`invalid ${where}: '${prefix}${k}' must be ${want} (got ${JSON.stringify(v)})`);
+    if (prefix === '' && Object.hasOwn(NESTED, k)) checkFields(v as Record<string, unknown>, NESTED[k], where, `${k}.`);
+  }
+}
+
+const TRAIN_SCHEMA: Record<keyof TrainConfig, Rule> = { net: object(NET_SCHEMA), ...RECIPE_SCHEMA };
+
+export function parseTrainConfig(raw: unknown, where = 'config'): TrainConfig {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${where}: training config must be a JSON object`);
+  checkFields(raw as Record<string, unknown>, TRAIN_SCHEMA, where);
   const r = raw as Partial<TrainConfig> & { net?: unknown };
   const c: TrainConfig = { ...DEFAULT_TRAIN, ...r, net: parseNetConfig(r.net ?? {}) };
-  const pos = (k: keyof TrainConfig) => {
-    const v = c[k];
-    if (typeof v !== 'number' || !(v > 0)) throw new Error(`invalid training config: ${String(k)} must be > 0`);
-  };
-  (['patch', 'batch', 'steps', 'lr', 'valEvery', 'ckptEvery', 'logEvery'] as const).forEach(pos);
   if (c.distill) {
     const d: Partial<DistillConfig> = c.distill;
-    if (typeof d.teacher !== 'string') throw new Error('invalid training config: distill.teacher must be a checkpoint path');
+    if (typeof d.teacher !== 'string') throw new Error(`invalid ${where}: 'distill.teacher' must be a checkpoint path`);
     c.distill = { teacher: d.teacher, lambda: d.lambda ?? 0.4, beta: d.beta ?? 0.6, gamma: d.gamma ?? 0.005 };
   }
   return c;
@@ -84,7 +168,11 @@ export function readTrainConfig(path: string): TrainConfig {
   } catch (e) {
     throw new Error(`cannot read config ${path}: ${(e as Error).message}`);
   }
-  return parseTrainConfig(raw);
+  try {
+    return parseTrainConfig(raw);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
 }
 
 /** Learning rate at `step` (0-based). */
@@ -97,7 +185,7 @@ export function learningRate(c: TrainConfig, step: number): number {
   return c.lr * warm * 0.5 * (1 + Math.cos((Math.PI * Math.min(t, span)) / span));
 }
 
-/** A --override value: a JSON object of recipe fields (not `net`). */
+/** A --override value: a JSON object of recipe fields (not `net`), checked like a config's. */
 export function parseOverride(json: string): Partial<Omit<TrainConfig, 'net'>> {
   let o: unknown;
   try {
@@ -107,7 +195,11 @@ export function parseOverride(json: string): Partial<Omit<TrainConfig, 'net'>> {
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new Error('--override must be a JSON object');
   if ('net' in o) throw new Error('--override cannot change the network (net); use another --config');
-  const known = new Set(Object.keys(DEFAULT_TRAIN).concat(['distill', 'injectNanAtSteps']));
-  for (const k of Object.keys(o)) if (!known.has(k)) throw new Error(`--override: unknown training field "${k}"`);
+  for (const k of Object.keys(o)) {
+    if (Object.hasOwn(RECIPE_SCHEMA, k)) continue;
+    const hint = nearest(k, Object.keys(RECIPE_SCHEMA));
+    throw new Error(`--override: unknown training field "${k}"${hint ? `; did you mean "${hint}"?` : ''}`);
+  }
+  checkFields(o as Record<string, unknown>, RECIPE_SCHEMA, '--override');
   return o as Partial<Omit<TrainConfig, 'net'>>;
 }
