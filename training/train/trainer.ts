@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { evaluate } from '../../src/core/metrics';
 import { modCrop, type RgbImage } from '../../src/core/image';
 import { buildGraph, type ParamGroup } from '../../src/model/graph';
-import { loadCheckpoint, saveCheckpoint, type Checkpoint, type DataStats } from '../engine/checkpoint';
+import { loadCheckpoint, removeStaleTmpFiles, saveCheckpoint, type Checkpoint, type DataStats } from '../engine/checkpoint';
 import { initParams, mulberry32 } from '../engine/forward';
 import { listImageSet } from '../eval/datasets';
 import { makeLr } from '../eval/evaluate';
@@ -90,9 +90,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const logPath = join(out, 'log.jsonl');
   const log = (o: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify({ t: new Date().toISOString(), ...o }) + '\n');
 
+  removeStaleTmpFiles(out);
+
   let cfg = opts.config;
   let resumed: Checkpoint | undefined;
-  if (opts.resume && existsSync(ckPath)) {
+  if (opts.resume) {
+    if (!existsSync(ckPath)) throw new Error(`--resume: no checkpoint to resume from (${ckPath} does not exist)`);
     resumed = loadCheckpoint(ckPath);
     // Through the config parser: defaults for fields newer than the checkpoint, and validation.
     cfg = parseTrainConfig({ ...resumed.train, net: resumed.net });
