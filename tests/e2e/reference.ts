@@ -1,4 +1,7 @@
-/** The Node pipeline's numbers for an image (the same protocol as `npm run eval`), via onnxruntime-node. */
+/**
+ * The Node pipeline's numbers for an image (the same protocol as `npm run eval`), via
+ * onnxruntime-node. The file is read by training/io/imageIO.ts, the CLI's own decoder.
+ */
 import { join } from 'node:path';
 import { modCrop } from '../../src/core/image';
 import { evaluate } from '../../src/core/metrics';
