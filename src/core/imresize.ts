@@ -57,33 +57,43 @@ export function contributions(inLength: number, outLength: number, scale: number
 
 /** Resize one plane (row-major, w×h) to outW×outH. */
 export function resizePlane(src: ArrayLike<number>, w: number, h: number, outW: number, outH: number, scaleH: number, scaleW: number): Float64Array {
+  return resizePlaneInto(src, w, h, outW, outH, scaleH, scaleW, new Float64Array(outW * outH));
+}
+
+/**
+ * resizePlane writing its second pass straight into `out` (e.g. a Float32 plane of the output
+ * image): the same values as converting resizePlane's result, without a full-size float64 copy.
+ */
+export function resizePlaneInto<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, h: number, outW: number, outH: number, scaleH: number, scaleW: number, out: T): T {
   const ch = contributions(h, outH, scaleH);
   const cw = contributions(w, outW, scaleW);
   // Rows first (MATLAB resizes the dimension with the smaller scale first; ties: dim 1).
   const order = scaleW < scaleH ? 'wFirst' : 'hFirst';
-  if (order === 'hFirst') {
-    return resizeW(resizeH(src, w, h, ch), w, outH, cw);
-  }
-  return resizeH(resizeW(src, w, h, cw), outW, h, ch);
+  if (order === 'hFirst') return resizeW(resizeH(src, w, h, ch, new Float64Array(w * outH)), w, outH, cw, out);
+  return resizeH(resizeW(src, w, h, cw, new Float64Array(outW * h)), outW, h, ch, out);
 }
 
-function resizeH(src: ArrayLike<number>, w: number, _h: number, c: Contributions): Float64Array {
-  const out = new Float64Array(w * c.outLength);
+function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, _h: number, c: Contributions, out: T): T {
+  // Accumulate each output row in float64 (as MATLAB does), then store it.
+  const row = out instanceof Float64Array ? null : new Float64Array(w);
   for (let y = 0; y < c.outLength; y++) {
     const o = y * w;
+    const acc = row ?? out.subarray(o, o + w);
+    if (row) row.fill(0);
+    else acc.fill(0);
     for (let t = 0; t < c.taps; t++) {
       const wt = c.weights[y * c.taps + t];
       if (wt === 0) continue;
       const s = c.indices[y * c.taps + t] * w;
-      for (let x = 0; x < w; x++) out[o + x] += wt * src[s + x];
+      for (let x = 0; x < w; x++) acc[x] += wt * src[s + x];
     }
+    if (row) out.set(row, o);
   }
   return out;
 }
 
-function resizeW(src: ArrayLike<number>, w: number, h: number, c: Contributions): Float64Array {
+function resizeW<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, h: number, c: Contributions, out: T): T {
   const outW = c.outLength;
-  const out = new Float64Array(outW * h);
   for (let y = 0; y < h; y++) {
     const si = y * w;
     const oi = y * outW;
@@ -110,8 +120,8 @@ export function imresize(img: RgbImage, scale: number, outSize?: { width: number
   const m = outW * outH;
   for (let c = 0; c < 3; c++) {
     const plane = img.data.subarray(c * n, (c + 1) * n);
-    out.data.set(resizePlane(plane, img.width, img.height, outW, outH, scale, scale), c * m);
+    resizePlaneInto(plane, img.width, img.height, outW, outH, scale, scale, out.data.subarray(c * m, (c + 1) * m));
   }
-  if (img.alpha && out.alpha) out.alpha.set(resizePlane(img.alpha, img.width, img.height, outW, outH, scale, scale));
+  if (img.alpha && out.alpha) resizePlaneInto(img.alpha, img.width, img.height, outW, outH, scale, scale, out.alpha);
   return img.grayscale ? { ...out, grayscale: true } : out;
 }

@@ -6,8 +6,9 @@
  * - The plan comes from the image size alone: every scale gets a tile count or a reason it is
  *   skipped (too small to evaluate, output too large), so the progress total is fixed up front
  *   and no pixels are held for scales not yet running.
- * - Scales run one at a time and each scale's images are dropped once emitted: a 4096² Evaluate
- *   holds one scale's HR, LR, bicubic and SR at a time.
+ * - Scales run one at a time, and within a scale each full-size image is scored, encoded (`encode`:
+ *   PNG in the browser) and dropped before the next is made: a 4096² Evaluate holds the source,
+ *   the ground truth and one output at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
  */
 import { modCrop, quantize8, type RgbImage } from '../core/image';
@@ -31,29 +32,34 @@ export interface ScalePlan {
   skip?: string;
 }
 
-export type JobEvent =
+export type JobEvent<E = RgbImage> =
   | { type: 'progress'; done: number; total: number }
   | { type: 'skipped'; scale: Scale; message: string }
   | {
       type: 'scale';
       scale: Scale;
-      bicubic: RgbImage;
-      sr?: RgbImage;
+      width: number;
+      height: number;
+      /** Encoded images (`JobDeps.encode`). */
+      bicubic: E;
+      sr?: E;
       /** Evaluate: the mod-cropped ground truth. */
-      gt?: RgbImage;
+      gt?: E;
       ms?: number;
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
       /** The model could not run at this scale (the bicubic result is still there). */
       error?: string;
     };
 
-export interface JobDeps {
+export interface JobDeps<E = RgbImage> {
   mode: Mode;
+  /** Turns a finished image into what the 'scale' event carries (a PNG Blob in the browser). */
+  encode(img: RgbImage): Promise<E> | E;
   model(scale: Scale): ModelSlot | undefined;
   /** Runs the model tiled (runTiled), calling onTile after each tile. */
   infer(scale: Scale, lr: RgbImage, onTile: () => void): Promise<RgbImage>;
   isCancelled(): boolean;
-  emit(e: JobEvent): Promise<void> | void;
+  emit(e: JobEvent<E>): Promise<void> | void;
   yieldTask?: () => Promise<void>;
 }
 
@@ -74,7 +80,7 @@ export function planJob(width: number, height: number, mode: Mode, model: (s: Sc
 }
 
 /** Runs every scale of `img`; resolves `{ cancelled }`. Per-scale failures are events, not throws. */
-export async function runJob(img: RgbImage, d: JobDeps): Promise<{ cancelled: boolean }> {
+export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancelled: boolean }> {
   const yieldTask = d.yieldTask ?? yieldToEventLoop;
   const plans = planJob(img.width, img.height, d.mode, (s) => d.model(s));
   const total = plans.reduce((s, p) => s + p.tiles, 0);
@@ -97,43 +103,59 @@ export async function runJob(img: RgbImage, d: JobDeps): Promise<{ cancelled: bo
   return { cancelled: d.isCancelled() };
 }
 
-async function runScale(img: RgbImage, scale: Scale, d: JobDeps, yieldTask: () => Promise<void>, onTile: () => void): Promise<void> {
+async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void): Promise<void> {
+  const step = async () => {
+    await yieldTask();
+    if (d.isCancelled()) throw new CancelledError();
+  };
   let hr: RgbImage | undefined;
   let lr: RgbImage;
   if (d.mode === 'evaluate') {
-    hr = modCrop(img, scale);
+    hr = img.width % scale || img.height % scale ? modCrop(img, scale) : img;
     // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
     lr = quantize8(imresize(hr, 1 / scale));
   } else lr = img;
-  await yieldTask();
-  if (d.isCancelled()) throw new CancelledError();
-  const bicubic = imresize(lr, scale);
-  let sr: RgbImage | undefined;
+  await step();
+  let bicubicImg: RgbImage | undefined = imresize(lr, scale);
+  const { width, height } = bicubicImg;
+  const alpha = bicubicImg.alpha;
+  const bicubicMetrics = hr ? evaluate(bicubicImg, hr, scale) : undefined;
+  const bicubic = await d.encode(bicubicImg);
+  bicubicImg = undefined; // dropped before the SR image exists
+  await step();
+  let sr: E | undefined;
+  let srMetrics: MetricPair | undefined;
   let ms: number | undefined;
   let error: string | undefined;
   if (d.model(scale)) {
+    let rgb: RgbImage;
     try {
       const t0 = performance.now();
-      const rgb = await d.infer(scale, lr, onTile);
+      rgb = await d.infer(scale, lr, onTile);
       ms = performance.now() - t0;
-      // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
-      sr = bicubic.alpha ? { ...rgb, alpha: bicubic.alpha } : rgb;
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       error = `bitsr could not run on this ${lr.width}×${lr.height} input (${describeFailure(e)}); showing bicubic`;
     }
+    if (!error) {
+      // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
+      const out = alpha ? { ...rgb!, alpha } : rgb!;
+      if (hr) srMetrics = evaluate(out, hr, scale);
+      sr = await d.encode(out);
+    }
   } else error = `no x${scale} model is installed (bicubic only)`;
-  await yieldTask();
-  if (d.isCancelled()) throw new CancelledError();
-  const metrics = hr ? { bicubic: evaluate(bicubic, hr, scale), ...(sr ? { sr: evaluate(sr, hr, scale) } : {}) } : undefined;
+  await step();
+  const gt = hr ? await d.encode(hr) : undefined;
   await d.emit({
     type: 'scale',
     scale,
+    width,
+    height,
     bicubic,
-    ...(sr ? { sr } : {}),
-    ...(hr ? { gt: hr } : {}),
+    ...(sr !== undefined ? { sr } : {}),
+    ...(gt !== undefined ? { gt } : {}),
     ...(ms !== undefined ? { ms } : {}),
-    ...(metrics ? { metrics } : {}),
+    ...(bicubicMetrics ? { metrics: { bicubic: bicubicMetrics, ...(srMetrics ? { sr: srMetrics } : {}) } } : {}),
     ...(error ? { error } : {}),
   });
 }

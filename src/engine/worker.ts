@@ -152,28 +152,12 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
     },
     infer: (scale, lr, onTile) => infer(scale, lr, job, onTile),
     isCancelled: () => cancelled.has(job),
-    emit: async (e) => {
+    // One PNG at a time, so only one RGBA copy is alive at once.
+    encode: (im) => encodePng(im, toRgba8),
+    emit: (e) => {
       if (e.type === 'progress') post({ type: 'progress', job, done: e.done, total: e.total });
       else if (e.type === 'skipped') post({ type: 'skipped', job, scale: e.scale, message: e.message });
-      else {
-        // Encode one image at a time so only one RGBA copy is alive at once.
-        const bicubic = await encodePng(e.bicubic, toRgba8);
-        const sr = e.sr ? await encodePng(e.sr, toRgba8) : undefined;
-        const gt = e.gt ? await encodePng(e.gt, toRgba8) : undefined;
-        post({
-          type: 'scale',
-          job,
-          scale: e.scale,
-          width: e.bicubic.width,
-          height: e.bicubic.height,
-          bicubic,
-          ...(sr ? { sr } : {}),
-          ...(gt ? { gt } : {}),
-          ...(e.ms !== undefined ? { ms: e.ms } : {}),
-          ...(e.metrics ? { metrics: e.metrics } : {}),
-          ...(e.error ? { error: e.error } : {}),
-        });
-      }
+      else post({ ...e, job });
     },
   });
   post({ type: 'done', job, cancelled: r.cancelled });

@@ -32,8 +32,9 @@ const overlap = (s: Scale) => Number(models.get(s)!.metadata.receptiveRadius);
 async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity) {
   const events: JobEvent[] = [];
   let tiles = 0;
-  const r = await runJob(img, {
+  const r = await runJob<RgbImage>(img, {
     mode,
+    encode: (im) => im,
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
     infer: (s, lr, onTile) =>
       runTiled(lr, (t) => models.get(s)!.run(t), {
