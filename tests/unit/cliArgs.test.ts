@@ -7,7 +7,6 @@ import {
   editDistance,
   existingDir,
   existingFile,
-  intInRange,
   list,
   nearest,
   oneOf,
@@ -56,8 +55,6 @@ describe('value validators', () => {
     expect(() => positiveInt({}, 'n')).toThrow(/--n is required/);
     expect(positiveNumber({ s: '0.5' }, 's')).toBe(0.5);
     expect(() => positiveNumber({ s: '0' }, 's')).toThrow(/positive number/);
-    expect(intInRange({ n: '3' }, 'n', 1, 4)).toBe(3);
-    expect(() => intInRange({ n: '5' }, 'n', 1, 4)).toThrow(/--n must be an integer from 1 to 4 \(got '5'\)/);
     expect(optional({}, 'n', positiveInt)).toBeUndefined();
     expect(() => optional({ n: '-1' }, 'n', positiveInt)).toThrow(UsageError);
   });

@@ -101,14 +101,8 @@ function number(args: Args, key: string, what: string, ok: (n: number) => boolea
   return n;
 }
 
-export const int = (args: Args, key: string, fallback?: number): number => number(args, key, 'an integer', () => true, true, fallback);
 export const positiveInt = (args: Args, key: string, fallback?: number): number => number(args, key, 'a positive integer', (n) => n > 0, true, fallback);
 export const positiveNumber = (args: Args, key: string, fallback?: number): number => number(args, key, 'a positive number', (n) => n > 0, false, fallback);
-
-/** An integer in [min, max]. */
-export function intInRange(args: Args, key: string, min: number, max: number, fallback?: number): number {
-  return number(args, key, `an integer from ${min} to ${max}`, (n) => n >= min && n <= max, true, fallback);
-}
 
 /** Optional variant: undefined when the option is absent. */
 export function optional<T>(args: Args, key: string, parse: (args: Args, key: string) => T): T | undefined {

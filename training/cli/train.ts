@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { parseOverride, readTrainConfig, type TrainConfig } from '../train/config';
+import { parseOverride, readTrainConfig } from '../train/config';
 import { train, type TrainOptions } from '../train/trainer';
 import { existingDir, existingFile, existingPath, isMain, list, optional, optStr, positiveInt, runCli, str, UsageError, writableDir, type Args } from './args';
 
@@ -17,7 +17,7 @@ const USAGE = `usage: npm run train -- --config <json> --data <dir>[,<dir>] --ou
 export const TRAIN_SPEC = { flags: ['resume', 'quiet'], options: ['config', 'data', 'val', 'out', 'steps', 'workers', 'init-from', 'override'] };
 
 /** All of train's argument checks (the config strictly, paths, numbers), before any work. */
-export function validateTrainArgs(a: Args, cores = availableParallelism()): Omit<TrainOptions, 'config'> & { config: TrainConfig } {
+export function validateTrainArgs(a: Args, cores = availableParallelism()): TrainOptions {
   const config = readTrainConfig(existingFile('--config', str(a, 'config')));
   const data = list(a, 'data').map((d) => existingDir('--data', d));
   const val = optStr(a, 'val');
