@@ -66,13 +66,13 @@ function processTable(): Map<number, number> {
   return t;
 }
 
-/** The browser's main process (its command line names our profile dir) and all its descendants. */
-function browserTree(profile: string): number[] {
+/** The browser's main process (its command line has `token`) and all its descendants. */
+function browserTree(token: string): number[] {
   const t = processTable();
   const roots = [...t.keys()].filter((p) => {
     try {
       const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
-      return cmd.includes(profile) && t.get(p) !== undefined && !readFileSync(`/proc/${t.get(p)}/cmdline`, 'utf8').includes(profile);
+      return cmd.includes(token) && t.get(p) !== undefined && !readFileSync(`/proc/${t.get(p)}/cmdline`, 'utf8').includes(token);
     } catch {
       return false;
     }
@@ -107,22 +107,36 @@ async function main(): Promise<void> {
   if (r.status !== 0) throw new Error(`vite build failed:\n${r.stderr}`);
   const image = generatedPng(a.size, a.size, 'bench-memory');
   const srv = await serve({ dir: join(dir, 'site') });
-  const b = await launch(srv.url);
+  // A switch Chromium ignores, so this browser's main process can be told from any other.
+  const token = `--bitsr-bench-memory=${process.pid}-${Date.now()}`;
+  const b = await launch(srv.url, { extraArgs: [token] });
   try {
     await b.page.goto(`${srv.url}?ep=wasm`);
     await b.page.getByTestId(`mode-${a.mode}`).click();
     await b.page.waitForFunction(() => document.querySelector('[data-testid=ep-badge]')?.textContent?.startsWith('wasm'), null, { timeout: 60_000 });
-    const profile = findProfile();
-    const idleKb = browserTree(profile).reduce((s, p) => s + pssKb(p), 0);
+    const idleKb = browserTree(token).reduce((s, p) => s + pssKb(p), 0);
     let peakKb = idleKb;
     let peakByProcess: Record<string, number> = {};
+    let peakAt = '';
+    let phase = 'decoding';
+    const timeline: Array<[number, number, string]> = [];
     const t0 = Date.now();
+    // What the app shows (progress text, finished scales), read once a second, to place the peak.
+    const phaser = setInterval(() => {
+      b.page
+        .evaluate(() => `${document.querySelector('.progress-row span, [data-testid=progress-text]')?.textContent ?? ''} · done ${document.querySelectorAll('[data-testid^="time-x"]').length}`)
+        .then((p) => (phase = p))
+        .catch(() => undefined);
+    }, 1000);
     const timer = setInterval(() => {
-      const pids = browserTree(profile);
+      const pids = browserTree(token);
       const per = pids.map((p) => [p, pssKb(p)] as const);
       const sum = per.reduce((s, [, k]) => s + k, 0);
+      const secs = Math.round((Date.now() - t0) / 100) / 10;
+      if (!timeline.length || secs - timeline[timeline.length - 1][0] >= 5) timeline.push([secs, Math.round(sum / 1024), phase]);
       if (sum > peakKb) {
         peakKb = sum;
+        peakAt = `${secs} s, ${phase}`;
         peakByProcess = Object.fromEntries(per.filter(([, k]) => k > 50_000).map(([p, k]) => [processType(p), Math.round(k / 1024)]));
       }
     }, 100);
@@ -130,6 +144,7 @@ async function main(): Promise<void> {
     await b.page.waitForFunction(() => document.querySelectorAll('section[aria-label^="x"] [data-testid^="time-x"]').length === 3 && !!document.querySelector('[data-testid=cancel][disabled]'), null, { timeout: 600_000, polling: 500 });
     const seconds = (Date.now() - t0) / 1000;
     clearInterval(timer);
+    clearInterval(phaser);
     const psnr = await b.page.evaluate(() => [2, 3, 4].map((s) => document.querySelector(`[data-testid=psnr-sr-x${s}]`)?.textContent ?? null));
     const report = {
       bench: 'memory',
@@ -140,6 +155,8 @@ async function main(): Promise<void> {
       peakPssMB: Math.round(peakKb / 1024),
       idlePssMB: Math.round(idleKb / 1024),
       peakByProcessMB: peakByProcess,
+      peakAt,
+      timelineSecondsMBPhase: timeline,
       seconds: Math.round(seconds * 10) / 10,
       psnrX234: psnr,
       cpu: cpus()[0]?.model ?? 'unknown',
@@ -154,20 +171,6 @@ async function main(): Promise<void> {
     await srv.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-/** The profile dir of the browser the harness launched (a fresh mkdtemp'd bitsr-chromium-* dir). */
-function findProfile(): string {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const m = /--user-data-dir=([^\0]*bitsr-chromium-[^\0]*)/.exec(readFileSync(`/proc/${d}/cmdline`, 'utf8'));
-      if (m) return m[1];
-    } catch {
-      /* exited */
-    }
-  }
-  throw new Error('cannot find the Chromium process');
 }
 
 function processType(pid: number): string {

@@ -46,7 +46,7 @@ describe('evaluateSet with bad images', () => {
     expect(r.failures[0].error).not.toContain(tmp); // the set/file name says where
     expect(r.failures[1].error).toMatch(/^cannot decode/);
     expect(r.failures[2].error).toBe(
-      'image is 19x40, too small for x4: needs at least 20x20 (mod-crop to a multiple of 4, then 4 pixels shaved per border, must leave the 11x11 SSIM window)',
+      'too small: image is 19×40; Evaluate at x4 needs at least 20×20 pixels (cropped to a multiple of 4, 4 px shaved per border, 11×11 SSIM window)',
     );
   });
 
@@ -78,7 +78,7 @@ describe('CLIs as a user runs them', () => {
     expect(r.out).toMatch(/Set5cli\s+2\s+\d+\.\d\d\s+0\.\d{4}\s+\(3 failed\)/);
     expect(r.out).toMatch(/Set14\s+1\s+\d+\.\d\d/);
     expect(r.err).toContain('Set5cli/broken.png: cannot decode');
-    expect(r.err).toContain('Set5cli/tiny.png: image is 19x40, too small for x4');
+    expect(r.err).toContain('Set5cli/tiny.png: too small: image is 19×40');
     expect(r.err).toMatch(/Empty: no images/);
     expect(r.err.trim().split('\n').at(-1)).toMatch(/^error: 4 failures \(listed above\) \(x4 needs sides of at least 20 px\); .*eval\.json has what was measured$/);
     expect(r.err).not.toMatch(/\n\s+at /);

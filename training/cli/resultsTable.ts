@@ -15,7 +15,7 @@ const PAPER: Record<string, Record<number, [number, number, number]>> = {
   'VDSR-BTM': { 2: [37.06, 32.72, 31.53], 4: [30.83, 27.76, 27.03] },
   'VDSR-IBTM': { 2: [37.24, 32.82, 31.6], 3: [33.23, 29.6, 28.6], 4: [31.06, 27.85, 27.07] },
 };
-// The project's acceptance floors (issue 8), Set5 / Set14 / B100; null = no floor.
+// The project's acceptance floors, Set5 / Set14 / B100; null = no floor.
 const FLOORS: Record<number, [number, number, number | null]> = {
   2: [35.9, 31.9, 31.0],
   3: [32.0, 28.6, null],
@@ -95,8 +95,8 @@ if (isMain(import.meta.url)) await runCli(USAGE, RESULTS_SPEC, (a) => {
   }
   if (table.length === 2) throw new Error(`no eval results in ${dir} (expected bitsr-x{2,3,4}.json or bicubic-x{2,3,4}.json from 'npm run eval -- --json')`);
   const floorText = [
-    met.length ? `${met.join(', ')} ${met.length === 1 ? 'meets' : 'meet'} all of ${met.length === 1 ? 'its' : 'their'} floors (issue 8).` : '',
-    short.length ? `Still short of the floors (issue 8), dB needed: ${short.join(', ')}.` : '',
+    met.length ? `${met.join(', ')} ${met.length === 1 ? 'meets' : 'meet'} all of ${met.length === 1 ? 'its' : 'their'} floors.` : '',
+    short.length ? `Still short of the floors, dB needed: ${short.join(', ')}.` : '',
   ].filter(Boolean).join(' ');
   const distance = `**Distance from the paper's VDSR-IBTM** (Set5 / Set14 / B100): ${dist.join(', ')}. ${floorText}`;
   console.log(table.join('\n'));

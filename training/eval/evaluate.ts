@@ -3,6 +3,7 @@ import { basename, join, parse } from 'node:path';
 import { imresize } from '../../src/core/imresize';
 import { modCrop, quantize8, type RgbImage } from '../../src/core/image';
 import { evaluate } from '../../src/core/metrics';
+import { evalMinSide, evalSizeError } from '../../src/core/sizes';
 import { readImage, writePng } from '../io/imageIO';
 import { listImageSet } from './datasets';
 
@@ -34,25 +35,13 @@ export function makeLr(hr: RgbImage, scale: number): RgbImage {
 
 export const bicubicUpscaler = (scale: number): Upscaler => async (lr) => imresize(lr, scale);
 
-/** SSIM's Gaussian window side (src/core/metrics.ts). */
-const SSIM_WINDOW = 11;
-
-/**
- * Smallest HR side the protocol can measure at `scale`: the mod-crop to a multiple of the scale,
- * less `scale` pixels shaved per border, must leave at least the 11x11 SSIM window.
- */
-export function minImageSide(scale: number): number {
-  return scale * Math.ceil((SSIM_WINDOW + 2 * scale) / scale);
-}
+/** Smallest HR side the protocol can measure at `scale` (src/core/sizes: the app refuses the same). */
+export const minImageSide = evalMinSide;
 
 /** Why an HR image of this size cannot be evaluated at `scale`, or null when it can. */
 export function sizeProblem(width: number, height: number, scale: number): string | null {
-  const min = minImageSide(scale);
-  if (width >= min && height >= min) return null;
-  return (
-    `image is ${width}x${height}, too small for x${scale}: needs at least ${min}x${min} ` +
-    `(mod-crop to a multiple of ${scale}, then ${scale} pixels shaved per border, must leave the ${SSIM_WINDOW}x${SSIM_WINDOW} SSIM window)`
-  );
+  const e = evalSizeError(width, height, scale);
+  return e && `too small: ${e}`;
 }
 
 /** readImage, with the path taken out of its errors (the caller names the file as set/file). */
