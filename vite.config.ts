@@ -18,7 +18,7 @@ const isolation = {
 const modelsDir = resolve(root, process.env.BITSR_MODELS_DIR ?? 'models');
 
 /**
- * The ORT files the native WebGPU build loads (BROWSER.md): served at /ort/ and set as
+ * The ORT files the native WebGPU build loads (docs/browser.md): served at /ort/ and set as
  * ort.env.wasm.wasmPaths, so nothing is fetched from a CDN. The same build also runs the wasm EP.
  */
 const ortDist = resolve(root, 'node_modules/onnxruntime-web/dist');

@@ -1,5 +1,5 @@
 /**
- * PSNR and SSIM with the protocol every published SR table uses (PAPER.md):
+ * PSNR and SSIM with the protocol every published SR table uses (docs/protocol.md):
  * SR clamped to [0,1] and rounded to 8 bits; Y channel (BT.601, see color.ts); `shave` = scale pixels
  * removed from every border; SSIM per Wang et al. 2004 (Gaussian 11×11, σ = 1.5,
  * K1 = 0.01, K2 = 0.03, data range 255, 'valid' filtering, mean of the SSIM map).

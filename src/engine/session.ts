@@ -3,7 +3,7 @@
  * execution provider, threads, where the wasm files come from, node placement, fallbacks.
  * Runs inside the inference worker.
  *
- * EP choice (BROWSER.md): WebGPU on a hardware adapter; wasm otherwise. A *fallback* adapter
+ * EP choice (docs/browser.md): WebGPU on a hardware adapter; wasm otherwise. A *fallback* adapter
  * (adapter.info.isFallbackAdapter, e.g. SwiftShader, a CPU Vulkan) runs ~50× slower than wasm,
  * so it is not used unless forced with ?ep=webgpu.
  */

@@ -1,6 +1,6 @@
 /**
  * The network configuration: one JSON object drives training, ONNX export and the app's model
- * info. See PAPER.md for the method (BTM) and the MRB block.
+ * info. See docs/method.md for the method (BTM) and the MRB block.
  */
 export type Estimator = 'ste' | 'approxsign' | 'sharp';
 
@@ -23,12 +23,12 @@ export interface NetConfig {
   batchNorm: boolean;
   /** BTM: Xavier-uniform init of binary convs and data-init normalization (mean/std of the training LR). */
   btm: boolean;
-  /** Add a bicubic upsampling of the (centred) input to the output (an "anchor" skip; CALIBRATION.md lesson 3). */
+  /** Add a bicubic upsampling of the (centred) input to the output (an "anchor" skip; docs/training.md). */
   anchor: boolean;
   /** Gradient estimators for sign(): activations and latent weights separately. */
   estimatorAct: Estimator;
   estimatorWeight: Estimator;
-  /** Multiplier of the Xavier init of the full-precision tail (CALIBRATION.md lesson 1: 0.1). */
+  /** Multiplier of the Xavier init of the full-precision tail (0.1; docs/training.md, tail initialisation). */
   tailInitGain: number;
 }
 

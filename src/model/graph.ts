@@ -13,7 +13,7 @@ export type Init =
   | { kind: 'torch' } // U(±1/sqrt(fan_in)): PyTorch's default, for the no-BTM ablation
   | { kind: 'const'; value: number };
 
-/** Parameter groups get separate optimizer settings (CALIBRATION.md lesson 4). */
+/** Parameter groups get separate optimizer settings (docs/training.md, latent binary weights). */
 export type ParamGroup = 'binary' | 'fp' | 'act';
 
 export interface ParamSpec {
@@ -44,7 +44,7 @@ export interface NetGraph {
   ops: Op[];
   input: string;
   output: string;
-  /** Values at the end of each of the 4 stages (multi-stage distillation, PAPER.md Eq. 5). */
+  /** Values at the end of each of the 4 stages (multi-stage distillation, Eq. 5; docs/method.md). */
   stages: string[];
 }
 
@@ -94,7 +94,7 @@ export function buildGraph(cfg: NetConfig): NetGraph {
     return name;
   };
 
-  // 1. Data init: normalize with the training set's mean/std (PAPER.md BTM 2).
+  // 1. Data init: normalize with the training set's mean/std (BTM; docs/method.md).
   let x = 'lr';
   if (cfg.variant === 'vdsr') {
     ops.push({ op: 'bicubic', in: 'lr', out: 'lr_up', scale: cfg.scale });
@@ -132,7 +132,7 @@ export function buildGraph(cfg: NetConfig): NetGraph {
   }
   while (stages.length < 4) stages.push(h);
   ops.push({ op: 'add', ins: [h, head], out: 'trunk' }); // global skip
-  // 4. Full-precision tail (small init: CALIBRATION.md lesson 1).
+  // 4. Full-precision tail (small init: docs/training.md, tail initialisation).
   const tailInit: Init = cfg.btm ? { kind: 'xavier', gain: cfg.tailInitGain } : { kind: 'torch' };
   let out: string;
   if (cfg.variant === 'lr') {
@@ -153,7 +153,7 @@ export function buildGraph(cfg: NetConfig): NetGraph {
     ops.push({ op: 'add', ins: ['tail', 'lr_up_c'], out: 'res' });
     out = 'res';
   }
-  // 5. Add the mean back (PAPER.md: "normalize -> binary trunk -> add mean").
+  // 5. Add the mean back (docs/method.md: "normalize -> binary trunk -> add mean").
   ops.push({ op: 'addmean', in: out, out: 'sr' });
   return { config: cfg, params, ops, input: 'lr', output: 'sr', stages };
 }

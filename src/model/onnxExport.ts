@@ -7,7 +7,7 @@
  *   core/bitpack) plus a float alpha per output channel. A subgraph of standard ops over those
  *   initializers unpacks them to ±1; it depends on initializers only, so ORT's
  *   ConstantFolding evaluates it once at session creation and only the Conv runs per inference
- *   (BROWSER.md; asserted by tests/integration/export.test.ts).
+ *   (docs/browser.md; asserted by tests/integration/export.test.ts).
  * - Binarization is Where(x >= 0, 1, -1), never Sign: Sign would give sign(0) = 0 and falls back
  *   to the CPU on the WebGPU EPs.
  *

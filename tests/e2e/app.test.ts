@@ -1,5 +1,5 @@
 /**
- * Issue 5 e2e (wasm): Evaluate mode on baby.png matches the Node pipeline, slider, errors,
+ * e2e (wasm): Evaluate mode on baby.png matches the Node pipeline, slider, errors,
  * downloads, tiled inference, offline reload, no request leaves the origin.
  */
 import { readFileSync } from 'node:fs';

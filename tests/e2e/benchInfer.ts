@@ -2,7 +2,7 @@
  * `npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
  *   [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
  *
- * One headless Chromium run (BROWSER.md flags) on the bench page (bench/, its own Vite build, so
+ * One headless Chromium run (the docs/browser.md flags) on the bench page (bench/, its own Vite build, so
  * the peers never enter the app bundle): bitsr through the app's engine on wasm (threads) and
  * WebGPU, UpscalerJS esrgan-slim / esrgan-medium on their fastest tfjs backend here (probed), and
  * canvas drawImage 'high' as a floor. Images: Set14 HR, LR = core makeLr. Prints the JSON report.

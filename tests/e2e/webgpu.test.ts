@@ -1,5 +1,5 @@
 /**
- * Issue 5 e2e with WebGPU enabled (SwiftShader here): the default choice is wasm with the reason,
+ * e2e with WebGPU enabled (SwiftShader here): the default choice is wasm with the reason,
  * and ?ep=webgpu runs on the GPU EP with every node placed there and the Node pipeline's numbers.
  * Small image only: SwiftShader is ~50x slower than wasm.
  */

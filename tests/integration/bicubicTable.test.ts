@@ -1,4 +1,4 @@
-/** The published bicubic Y-PSNR/SSIM table (PAPER.md) reproduced by the eval protocol, ±0.02 dB. */
+/** The published bicubic Y-PSNR/SSIM table (docs/protocol.md) reproduced by the eval protocol, ±0.02 dB. */
 import { describe, expect, it } from 'vitest';
 import { resolve } from 'node:path';
 import { bicubicUpscaler, evaluateSet } from '../../training/eval/evaluate';

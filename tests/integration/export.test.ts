@@ -1,5 +1,5 @@
 /**
- * Issue 4: ONNX export with bit-packed weights. The exported file must compute what the tfjs
+ * ONNX export with bit-packed weights. The exported file must compute what the tfjs
  * forward computes (parity), keep binary weights at 1 bit each, cost nothing per inference for
  * the unpacking (constant-folded), and fail loudly on broken files.
  */

@@ -1,6 +1,6 @@
 /**
  * npm run ablate -- --data <dir>[,<dir>] --val <dir> --steps N [--scale 4] [--workers N] [--out runs/ablate]
- * Re-runs the paper's ablation (PAPER.md) at a small fixed budget: every variant gets the same
+ * Re-runs the paper's ablation (docs/method.md) at a small fixed budget: every variant gets the same
  * steps, data, seed and recipe; the table reports the best Set5 (validation) PSNR of each.
  */
 import { writeFileSync } from 'node:fs';

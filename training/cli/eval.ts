@@ -7,7 +7,7 @@ import { existingDir, existingFile, isMain, list, oneOf, optional, optStr, posit
 
 const USAGE = `usage: npm run eval -- --model <file.onnx|bicubic> --scale <2|3|4> --sets <dir>[,<dir>...] [--json <out.json>] [--save <dir>] [--threads N]
   Each set dir holds HR images directly or under HR/. Per image: mod-crop, MATLAB bicubic
-  downscale, the model, then Y-PSNR/SSIM with 'scale' pixels shaved (PAPER.md protocol).
+  downscale, the model, then Y-PSNR/SSIM with 'scale' pixels shaved (docs/protocol.md).
   An image that cannot be evaluated (unreadable, too small: sides >= 16/18/20 px at x2/x3/x4)
   is reported by name and the rest go on; the run then exits 1. --json gets what was measured
   plus a 'failures' list.`;

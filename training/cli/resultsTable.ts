@@ -2,7 +2,7 @@
  * npm run results:table [-- --dir models/eval] [--write README.md,models/README.md]
  * Prints the markdown results table (Y-PSNR / SSIM per set and scale) from the JSON files that
  * `npm run eval -- --json` wrote (models/eval/bitsr-xS.json and bicubic-xS.json), next to the
- * paper's VDSR-BTM / VDSR-IBTM numbers (PAPER.md), then the distance to VDSR-IBTM and to the
+ * paper's VDSR-BTM / VDSR-IBTM numbers (docs/method.md), then the distance to VDSR-IBTM and to the
  * project's floors. --write replaces the `<!-- results:begin/end -->` and
  * `<!-- distance:begin/end -->` blocks of the given markdown files with the same text.
  */
@@ -10,7 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { existingDir, existingFile, isMain, list, runCli, str, writableFilePath, type Args } from './args';
 
-// PAPER.md, "The paper's numbers" (binary VDSR, Set5 / Set14 / B100).
+// docs/method.md, "The paper's numbers" (binary VDSR, Set5 / Set14 / B100).
 const PAPER: Record<string, Record<number, [number, number, number]>> = {
   'VDSR-BTM': { 2: [37.06, 32.72, 31.53], 4: [30.83, 27.76, 27.03] },
   'VDSR-IBTM': { 2: [37.24, 32.82, 31.6], 3: [33.23, 29.6, 28.6], 4: [31.06, 27.85, 27.07] },

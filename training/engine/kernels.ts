@@ -3,8 +3,8 @@
  * - elementwise: sign, the estimator gradients, the PReLU backward. tfjs-wasm runs every
  *   elementwise op as its own pass (measured here on 8×24×24×32: ~0.1 ms per pass, ~0.4 ms per
  *   per-channel Sum; a PReLU backward from tfjs ops takes nine). Each is one pass: WebAssembly SIMD
- *   (simdKernels.ts) on the wasm heap where the shape allows, else a JS body, which is also the cpu
- *   backend's implementation (the reference tests run there);
+ *   (WAT in wat/, assembled by simdKernels.ts) on the wasm heap where the shape allows, else a JS
+ *   body, which is also the cpu backend's implementation (the reference tests run there);
  * - the binary conv's small weight ops (α, flipped dX kernel, latent-weight gradient) and copies
  *   (zero padding, depth-to-space both ways): SIMD or JS on wasm, JS on cpu;
  * - wasm SIMD only, behind `...Applies` checks (layers.ts falls back to tfjs ops elsewhere): conv
@@ -190,7 +190,7 @@ function xnorInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => number, x: I
     }
     // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
     k.weightBits(ptr(w), wb, kh * kw, cin, cout);
-    // Cout a multiple of 32: accumulators in registers (simdKernels.ts xnorConv32).
+    // Cout a multiple of 32: accumulators in registers (wat/xnor.ts xnorConv32).
     (cout % 32 ? k.xnorConv : k.xnorConv32)(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
   } finally {
     b.wasm._free(scratch);
@@ -272,7 +272,7 @@ export function binaryConvWeightGradApplies(xShape: number[], wShape: number[]):
 
 /**
  * dW (HWIO) of a stride-1 'same' conv whose input x is exactly ±1 (a BinAct output): the float
- * kernel's sums, grouped by the input's sign patterns (simdKernels.ts binWeightGrad), ~3× faster.
+ * kernel's sums, grouped by the input's sign patterns (wat/binaryBlock.ts binWeightGrad), ~3× faster.
  */
 export function binaryConvWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, dil: number): tf.Tensor4D {
   return run(BIN_DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;

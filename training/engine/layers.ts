@@ -209,8 +209,9 @@ const blockCache = new Map<string, (h: T4, w: T4, slope: tf.Tensor) => T4>();
  * binaryBlockApplies): the XNOR conv writes the block output (PReLU and skip in its store); the
  * backward is one kernel for the PReLU backward, the conv's input gradient by sign-pattern table
  * lookups, the skip gradient and the BinAct estimator (kernels.ts binaryBlockBackward), then the
- * sign-pattern weight gradient. Other widths run the op-by-op graph. The op-by-op graph's values (tests), without its elementwise
- * passes, the tape's gradient sum and their tensors.
+ * sign-pattern weight gradient. It gives the op-by-op graph's values (checked in the tests) without
+ * that graph's elementwise passes, the tape's gradient sum or their tensors. Other widths run the
+ * op-by-op graph.
  */
 export function binaryBlock(h: T4, w: T4, slope: tf.Tensor, estAct: Estimator, estWeight: Estimator): T4 {
   const key = `${estAct}/${estWeight}`;

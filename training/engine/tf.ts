@@ -22,6 +22,7 @@ export async function initTf(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
     if (!ok) throw new Error(`tfjs backend ${backend} failed to initialise`);
     await tf.ready();
   }
-  // The fused kernels' SIMD bodies live in the wasm backend's memory (kernels.ts, simdKernels.ts).
+  // The fused kernels' SIMD bodies live in the wasm backend's memory (kernels.ts; their WAT is in
+  // wat/, assembled by simdKernels.ts).
   if (backend === 'wasm') await (await import('./simdKernels')).initSimdKernels();
 }

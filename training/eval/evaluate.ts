@@ -1,4 +1,4 @@
-/** The evaluation protocol (PAPER.md): mod-crop -> MATLAB bicubic down -> model -> Y-PSNR/SSIM. */
+/** The evaluation protocol (docs/protocol.md): mod-crop -> MATLAB bicubic down -> model -> Y-PSNR/SSIM. */
 import { basename, join, parse } from 'node:path';
 import { imresize } from '../../src/core/imresize';
 import { modCrop, quantize8, type RgbImage } from '../../src/core/image';

@@ -6,7 +6,7 @@ import { nearest } from '../cli/args';
 export interface DistillConfig {
   /** Checkpoint (file or run dir) of the full-precision teacher (same architecture, binary: false). */
   teacher: string;
-  /** PAPER.md Eq. 5: L = λ·L1(SR,HR) + β·L1(SR, SR_T) + γ·Σ_i KL(softmax G_S^i || softmax G_T^i). */
+  /** Eq. 5 (docs/method.md): L = λ·L1(SR,HR) + β·L1(SR, SR_T) + γ·Σ_i KL(softmax G_S^i || softmax G_T^i). */
   lambda: number;
   beta: number;
   gamma: number;
@@ -19,7 +19,7 @@ export interface TrainConfig {
   batch: number;
   steps: number;
   lr: number;
-  /** Learning-rate multiplier for latent binary weights (CALIBRATION.md lesson 4). */
+  /** Learning-rate multiplier for latent binary weights (docs/training.md, latent binary weights). */
   lrBinaryScale: number;
   /** Clip latent binary weights to [-clip, clip] after each update (0 = off). */
   latentClip: number;

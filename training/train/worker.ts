@@ -34,7 +34,7 @@ function loadWeights(): void {
   }
 }
 
-/** KL(softmax(s) || softmax(t)) over channels, mean over pixels (PAPER.md Eq. 5). */
+/** KL(softmax(s) || softmax(t)) over channels, mean over pixels (Eq. 5; docs/method.md). */
 function klChannels(s: tf.Tensor, t: tf.Tensor): tf.Scalar {
   const ls = tf.logSoftmax(s, -1);
   const lt = tf.logSoftmax(t, -1);
