@@ -36,10 +36,10 @@ export async function decodeImage(blob: Blob, name = 'file'): Promise<RgbImage> 
     try {
       return format === 'png' ? decodePng(bytes, head) : decodeJpeg(bytes, head);
     } catch (e) {
+      if (e instanceof RangeError && /alloc|memory/i.test(e.message)) throw new DecodeError(`cannot decode ${name}: out of memory`);
       // A damaged PNG is refused (as `npm run eval` refuses it); a JPEG that jpeg-js cannot read
       // may still be one the browser can (arithmetic coding, 12-bit, CMYK without Adobe marker).
       if (format === 'png' && !(e instanceof UnsupportedImageError)) throw new DecodeError(corrupt(name));
-      if (e instanceof RangeError) throw new DecodeError(`cannot decode ${name}: out of memory`);
     }
   }
   return decodeWithBrowser(blob, name, head);
@@ -105,5 +105,8 @@ export async function encodePng(img: RgbImage, toRgba8: (i: RgbImage) => Uint8Cl
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2D canvas available to encode PNG');
   ctx.putImageData(new ImageData(toRgba8(img) as Uint8ClampedArray<ArrayBuffer>, img.width, img.height), 0, 0);
-  return canvas.convertToBlob({ type: 'image/png' });
+  const png = await canvas.convertToBlob({ type: 'image/png' });
+  // Free the backing store now: GC does not see its size, and a 4096² job encodes nine of them.
+  canvas.width = canvas.height = 1;
+  return png;
 }
