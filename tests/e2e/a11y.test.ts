@@ -79,7 +79,12 @@ describe.skipIf(!hasChromium)('accessibility and display edge cases', () => {
       reached = await open.evaluate((e) => e === document.activeElement);
     }
     expect(reached, 'Open image… reached with Tab').toBe(true);
-    const [chooser] = await Promise.all([b.page.waitForEvent('filechooser', { timeout: 10_000 }), b.page.keyboard.press('Enter')]);
+    const chooserEvent = b.page.waitForEvent('filechooser', { timeout: 10_000 });
+    // Playwright turns file-chooser interception on asynchronously; one round trip makes sure it
+    // is on before the key press (else the first picker opens unseen).
+    await b.page.evaluate(() => undefined);
+    await b.page.keyboard.press('Enter');
+    const chooser = await chooserEvent;
     expect(chooser.isMultiple()).toBe(false);
     await chooser.setFiles([]);
   });
