@@ -48,6 +48,9 @@ export function ComparePanel({ r, before, beforeLabel }: { r: ScaleResult; befor
   const value = useStore((s) => s.slider);
   const [loupe, setLoupe] = useState<{ x: number; y: number; fx: number; fy: number } | null>(null);
   const after = r.sr ?? r.bicubic;
+  // The compare view shows the smaller preview of a large image (the loupe reads the full one).
+  const previewOf = new Map<string, string | undefined>([[r.sr ?? '', r.preview?.sr], [r.bicubic, r.preview?.bicubic], [r.gt ?? '', r.preview?.gt]]);
+  const shown = (url: string) => previewOf.get(url) ?? url;
   const ZOOM = 4;
   const SIZE = 140;
   return (
@@ -62,8 +65,8 @@ export function ComparePanel({ r, before, beforeLabel }: { r: ScaleResult; befor
       }}
       onPointerLeave={() => setLoupe(null)}
     >
-      <img src={after} alt={`bitsr x${r.scale}`} draggable={false} />
-      <img src={before} alt={`${beforeLabel} x${r.scale}`} draggable={false} className="before" style={{ clipPath: `inset(0 ${100 - value}% 0 0)` }} />
+      <img src={shown(after)} alt={`bitsr x${r.scale}`} draggable={false} />
+      <img src={shown(before)} alt={`${beforeLabel} x${r.scale}`} draggable={false} className="before" style={{ clipPath: `inset(0 ${100 - value}% 0 0)` }} />
       <div className="split" style={{ left: `${value}%` }} />
       <span className="tag left">{beforeLabel}</span>
       <span className="tag right">{r.sr ? 'bitsr' : 'bicubic'}</span>

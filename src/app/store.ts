@@ -10,6 +10,8 @@ export interface ScaleResult {
   sr?: string; // object URLs
   bicubic: string;
   gt?: string;
+  /** Object URLs of smaller copies for the compare view (large images only). */
+  preview?: { sr?: string; bicubic?: string; gt?: string };
   ms?: number;
   metrics?: { sr?: MetricPair; bicubic: MetricPair };
   error?: string;
@@ -52,7 +54,7 @@ let engine: EngineClient | null = null;
 const pendingNames = new Map<number, string>();
 
 function revokeAll(s: AppState): void {
-  for (const r of Object.values(s.results)) for (const u of [r?.sr, r?.bicubic, r?.gt]) if (u) URL.revokeObjectURL(u);
+  for (const r of Object.values(s.results)) for (const u of [r?.sr, r?.bicubic, r?.gt, r?.preview?.sr, r?.preview?.bicubic, r?.preview?.gt]) if (u) URL.revokeObjectURL(u);
   if (s.source) URL.revokeObjectURL(s.source.url);
 }
 
@@ -127,6 +129,7 @@ function onMessage(m: FromWorker): void {
         bicubic: URL.createObjectURL(m.bicubic),
         ...(m.sr ? { sr: URL.createObjectURL(m.sr) } : {}),
         ...(m.gt ? { gt: URL.createObjectURL(m.gt) } : {}),
+        ...(m.previews ? { preview: Object.fromEntries(Object.entries(m.previews).map(([k, b]) => [k, URL.createObjectURL(b)])) } : {}),
         ...(m.ms !== undefined ? { ms: m.ms } : {}),
         ...(m.metrics ? { metrics: m.metrics } : {}),
         ...(m.error ? { error: m.error } : {}),

@@ -12,10 +12,9 @@ export interface Metrics {
 }
 
 /** Y planes of both images after 8-bit quantization and border shaving (one fused pass, see color.ts). */
-export function protocolY(sr: RgbImage, hr: RgbImage, shave: number): { a: Uint8Array; b: Uint8Array; w: number; h: number } {
-  if (sr.width !== hr.width || sr.height !== hr.height) {
-    throw new Error(`size mismatch: SR ${sr.width}x${sr.height} vs HR ${hr.width}x${hr.height}`);
-  }
+export function protocolY(sr: RgbImage, hr: RgbImage, shave: number, hrMayBeLarger = false): { a: Uint8Array; b: Uint8Array; w: number; h: number } {
+  const fits = hrMayBeLarger ? hr.width >= sr.width && hr.height >= sr.height : hr.width === sr.width && hr.height === sr.height;
+  if (!fits) throw new Error(`size mismatch: SR ${sr.width}x${sr.height} vs HR ${hr.width}x${hr.height}`);
   const w = sr.width - 2 * shave;
   const h = sr.height - 2 * shave;
   if (w <= 0 || h <= 0) throw new Error(`image ${sr.width}x${sr.height} too small to shave ${shave} pixels`);
@@ -124,9 +123,13 @@ export function ssimPlanes(a: ArrayLike<number>, b: ArrayLike<number>, w: number
   return sum / (ow * oh);
 }
 
-/** PSNR and SSIM of `sr` against ground truth `hr`, with `shave` = the scale. */
-export function evaluate(sr: RgbImage, hr: RgbImage, shave: number): Metrics {
-  const { a, b, w, h } = protocolY(sr, hr, shave);
+/**
+ * PSNR and SSIM of `sr` against ground truth `hr`, with `shave` = the scale. With `hrUncropped`,
+ * `hr` may be the image before the mod-crop: its top-left sr-sized region is the ground truth
+ * (what modCrop keeps), read in place instead of copied.
+ */
+export function evaluate(sr: RgbImage, hr: RgbImage, shave: number, hrUncropped = false): Metrics {
+  const { a, b, w, h } = protocolY(sr, hr, shave, hrUncropped);
   return { psnr: psnrPlanes(a, b), ssim: ssimPlanes(a, b, w, h) };
 }
 

@@ -13,7 +13,6 @@
  *    are rounded). Opaque images read exactly. Such images are never flagged grayscale (MATLAB's
  *    imread gives RGB for them too). `npm run eval` reads PNG, JPEG and BMP only.
  */
-import { encode as encodePngFile } from 'fast-png';
 import { decodeJpeg, decodePng, UnsupportedImageError } from '../core/codecs';
 import type { RgbImage } from '../core/image';
 import { readImageHeader, sniffFormat, type ImageHeader } from '../core/imageHeader';
@@ -89,24 +88,4 @@ export function fromRgba(px: Uint8ClampedArray, width: number, height: number): 
     for (let i = 0; i < n; i++) alpha[i] = px[4 * i + 3] / 255;
   }
   return { width, height, data, ...(alpha ? { alpha } : {}) };
-}
-
-/**
- * PNG of an image (alpha included). With alpha it is encoded in JS (fast-png): a canvas would
- * premultiply, losing the colour under transparent pixels; opaque images take the native encoder.
- */
-export async function encodePng(img: RgbImage, toRgba8: (i: RgbImage) => Uint8ClampedArray): Promise<Blob> {
-  if (img.alpha) {
-    const rgba = toRgba8(img);
-    const png = encodePngFile({ width: img.width, height: img.height, data: rgba, depth: 8, channels: 4 }, { zlib: { level: 3 } });
-    return new Blob([png as Uint8Array<ArrayBuffer>], { type: 'image/png' });
-  }
-  const canvas = new OffscreenCanvas(img.width, img.height);
-  const ctx = canvas.getContext('2d');
-  if (!ctx) throw new Error('no 2D canvas available to encode PNG');
-  ctx.putImageData(new ImageData(toRgba8(img) as Uint8ClampedArray<ArrayBuffer>, img.width, img.height), 0, 0);
-  const png = await canvas.convertToBlob({ type: 'image/png' });
-  // Free the backing store now: GC does not see its size, and a 4096² job encodes nine of them.
-  canvas.width = canvas.height = 1;
-  return png;
 }

@@ -7,8 +7,8 @@
  *   skipped (too small to evaluate, output too large), so the progress total is fixed up front
  *   and no pixels are held for scales not yet running.
  * - Scales run one at a time, and within a scale each full-size image is scored, encoded (`encode`:
- *   PNG in the browser) and dropped before the next is made: a 4096² Evaluate holds the source,
- *   the ground truth and one output at a time.
+ *   PNG in the browser) and dropped before the next is made: a 4096² Evaluate holds the source
+ *   and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
  */
 import { modCrop, quantize8, type RgbImage } from '../core/image';
@@ -108,18 +108,23 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     await yieldTask();
     if (d.isCancelled()) throw new CancelledError();
   };
-  let hr: RgbImage | undefined;
+  // Evaluate: the ground truth is the top-left mod-crop of `img`. Its copy (when the crop is not a
+  // no-op) only lives long enough to make the LR and its PNG; metrics read `img` in place.
   let lr: RgbImage;
+  let gt: E | undefined;
   if (d.mode === 'evaluate') {
-    hr = img.width % scale || img.height % scale ? modCrop(img, scale) : img;
+    const hr = img.width % scale || img.height % scale ? modCrop(img, scale) : img;
     // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
     lr = quantize8(imresize(hr, 1 / scale));
+    await step();
+    gt = await d.encode(hr);
   } else lr = img;
+  const evaluateOrSkip = (out: RgbImage) => (d.mode === 'evaluate' ? evaluate(out, img, scale, true) : undefined);
   await step();
   let bicubicImg: RgbImage | undefined = imresize(lr, scale);
   const { width, height } = bicubicImg;
   const alpha = bicubicImg.alpha;
-  const bicubicMetrics = hr ? evaluate(bicubicImg, hr, scale) : undefined;
+  const bicubicMetrics = evaluateOrSkip(bicubicImg);
   const bicubic = await d.encode(bicubicImg);
   bicubicImg = undefined; // dropped before the SR image exists
   await step();
@@ -140,12 +145,10 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     if (!error) {
       // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
       const out = alpha ? { ...rgb!, alpha } : rgb!;
-      if (hr) srMetrics = evaluate(out, hr, scale);
+      srMetrics = evaluateOrSkip(out);
       sr = await d.encode(out);
     }
   } else error = `no x${scale} model is installed (bicubic only)`;
-  await step();
-  const gt = hr ? await d.encode(hr) : undefined;
   await d.emit({
     type: 'scale',
     scale,

@@ -48,6 +48,8 @@ export type FromWorker =
       sr?: Blob;
       bicubic: Blob;
       gt?: Blob;
+      /** Smaller PNGs for the compare view, for images larger than encode.ts PREVIEW_MAX_SIDE. */
+      previews?: { sr?: Blob; bicubic?: Blob; gt?: Blob };
       width: number;
       height: number;
       ms?: number;

@@ -105,6 +105,9 @@ export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<Sr
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
+    // Without the arena, a tile's activations go back to the allocator after each run instead of
+    // staying reserved for the session's lifetime (three sessions, one per scale).
+    enableCpuMemArena: false,
   };
   let session: ort.InferenceSession;
   capture.lines = [];

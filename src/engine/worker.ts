@@ -5,8 +5,9 @@
  * code as `npm run eval`), posting each scale as it finishes. It owns the ORT sessions, the EP
  * choice and its fallbacks. The UI thread never does pixel work.
  */
-import { toRgba8, type RgbImage } from '../core/image';
-import { decodeImage, encodePng } from './decode';
+import type { RgbImage } from '../core/image';
+import { decodeImage } from './decode';
+import { encodeImage } from './encode';
 import { describeFailure, runJob } from './pipeline';
 import { SCALES, type EpName, type FromWorker, type Mode, type ModelEntry, type Scale, type ToWorker } from './protocol';
 import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
@@ -152,12 +153,23 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
     },
     infer: (scale, lr, onTile) => infer(scale, lr, job, onTile),
     isCancelled: () => cancelled.has(job),
-    // One PNG at a time, so only one RGBA copy is alive at once.
-    encode: (im) => encodePng(im, toRgba8),
+    // One image at a time, so only one RGBA copy is alive at once.
+    encode: encodeImage,
     emit: (e) => {
       if (e.type === 'progress') post({ type: 'progress', job, done: e.done, total: e.total });
       else if (e.type === 'skipped') post({ type: 'skipped', job, scale: e.scale, message: e.message });
-      else post({ ...e, job });
+      else {
+        const { bicubic, sr, gt, ...rest } = e;
+        const previews = { ...(bicubic.preview ? { bicubic: bicubic.preview } : {}), ...(sr?.preview ? { sr: sr.preview } : {}), ...(gt?.preview ? { gt: gt.preview } : {}) };
+        post({
+          ...rest,
+          job,
+          bicubic: bicubic.png,
+          ...(sr ? { sr: sr.png } : {}),
+          ...(gt ? { gt: gt.png } : {}),
+          ...(Object.keys(previews).length ? { previews } : {}),
+        });
+      }
     },
   });
   post({ type: 'done', job, cancelled: r.cancelled });

@@ -6,12 +6,15 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RgbImage } from '../../src/core/image';
+import { modCrop, type RgbImage } from '../../src/core/image';
+import { imresize } from '../../src/core/imresize';
+import { evaluate } from '../../src/core/metrics';
 import { evalMinSide } from '../../src/core/sizes';
 import { limitsText, upscaleMaxSide } from '../../src/engine/limits';
 import { planJob, runJob, type JobEvent } from '../../src/engine/pipeline';
 import type { Mode, Scale } from '../../src/engine/protocol';
 import { runTiled } from '../../src/engine/tiler';
+import { makeLr } from '../../training/eval/evaluate';
 import { loadOnnxSr, type OnnxSr } from '../../training/eval/onnxModel';
 import { decodeImage, encodePng } from '../../training/io/imageIO';
 import { randomImage } from '../helpers/synthetic';
@@ -104,6 +107,20 @@ describe('job pipeline over random sizes (fast-check)', () => {
       expect(small).toBeTruthy();
     }
   }, 60_000);
+
+  it('Evaluate metrics equal the CLI protocol on the mod-cropped copy (odd sizes, ground truth read in place)', async () => {
+    const img = randomImage(45, 38, 12);
+    const { events } = await job(img, 'evaluate');
+    for (const s of [2, 3, 4] as Scale[]) {
+      const e = events.find((x) => x.type === 'scale' && x.scale === s);
+      if (e?.type !== 'scale') throw new Error(`no x${s} result`);
+      const hr = modCrop(img, s);
+      const lr = makeLr(hr, s);
+      expect(e.gt).toEqual(hr);
+      expect(e.metrics!.bicubic).toEqual(evaluate(imresize(lr, s), hr, s));
+      expect(e.metrics!.sr).toEqual(evaluate(e.sr!, hr, s));
+    }
+  });
 
   it('identical images: PSNR is +Infinity (the UI shows ∞), SSIM 1, never NaN', async () => {
     const black = decodeImage(encodePng({ ...randomImage(40, 40, 1), data: new Float32Array(3 * 40 * 40) }), 'black.png');
