@@ -52,16 +52,31 @@ export function fromInterleaved8(
   return grayscale ? { ...img, grayscale: true } : img;
 }
 
-/** Interleaved RGBA 8-bit (clamped, rounded), e.g. for PNG encoding or canvas ImageData. */
-export function toRgba8(img: RgbImage): Uint8ClampedArray {
+/** The top-left width×height region of an image (e.g. the mod-crop), read in place. */
+export interface Region {
+  width: number;
+  height: number;
+}
+
+/**
+ * Interleaved RGBA 8-bit (clamped, rounded), e.g. for PNG encoding or canvas ImageData; of the
+ * top-left `region` only, when given (no float copy of the crop).
+ */
+export function toRgba8(img: RgbImage, region: Region = img): Uint8ClampedArray {
+  const { width: w, height: h } = region;
+  if (w > img.width || h > img.height) throw new Error(`region ${w}x${h} outside image ${img.width}x${img.height}`);
   const n = img.width * img.height;
-  const out = new Uint8ClampedArray(n * 4);
+  const out = new Uint8ClampedArray(w * h * 4);
   const { data, alpha } = img;
-  for (let i = 0; i < n; i++) {
-    out[4 * i] = Math.round(clamp01(data[i]) * 255);
-    out[4 * i + 1] = Math.round(clamp01(data[n + i]) * 255);
-    out[4 * i + 2] = Math.round(clamp01(data[2 * n + i]) * 255);
-    out[4 * i + 3] = alpha ? Math.round(clamp01(alpha[i]) * 255) : 255;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = y * img.width + x;
+      const o = 4 * (y * w + x);
+      out[o] = Math.round(clamp01(data[i]) * 255);
+      out[o + 1] = Math.round(clamp01(data[n + i]) * 255);
+      out[o + 2] = Math.round(clamp01(data[2 * n + i]) * 255);
+      out[o + 3] = alpha ? Math.round(clamp01(alpha[i]) * 255) : 255;
+    }
   }
   return out;
 }

@@ -11,7 +11,7 @@
  * Arithmetic is float64, like MATLAB's double path. No rounding is done here: quantize
  * afterwards (quantize8) where an 8-bit image would be stored.
  */
-import { createImage, type RgbImage } from './image';
+import { createImage, type Region, type RgbImage } from './image';
 
 function cubic(x: number): number {
   const ax = Math.abs(x);
@@ -64,16 +64,27 @@ export function resizePlane(src: ArrayLike<number>, w: number, h: number, outW: 
  * resizePlane writing its second pass straight into `out` (e.g. a Float32 plane of the output
  * image): the same values as converting resizePlane's result, without a full-size float64 copy.
  */
-export function resizePlaneInto<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, h: number, outW: number, outH: number, scaleH: number, scaleW: number, out: T): T {
+export function resizePlaneInto<T extends Float32Array | Float64Array>(
+  src: ArrayLike<number>,
+  w: number,
+  h: number,
+  outW: number,
+  outH: number,
+  scaleH: number,
+  scaleW: number,
+  out: T,
+  /** Row pitch of `src` (> w reads the top-left w×h of a wider plane in place). */
+  stride = w,
+): T {
   const ch = contributions(h, outH, scaleH);
   const cw = contributions(w, outW, scaleW);
   // Rows first (MATLAB resizes the dimension with the smaller scale first; ties: dim 1).
   const order = scaleW < scaleH ? 'wFirst' : 'hFirst';
-  if (order === 'hFirst') return resizeW(resizeH(src, w, h, ch, new Float64Array(w * outH)), w, outH, cw, out);
-  return resizeH(resizeW(src, w, h, cw, new Float64Array(outW * h)), outW, h, ch, out);
+  if (order === 'hFirst') return resizeW(resizeH(src, w, h, ch, new Float64Array(w * outH), stride), w, outH, cw, out);
+  return resizeH(resizeW(src, w, h, cw, new Float64Array(outW * h), stride), outW, h, ch, out);
 }
 
-function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, _h: number, c: Contributions, out: T): T {
+function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, _h: number, c: Contributions, out: T, stride = w): T {
   // Accumulate each output row in float64 (as MATLAB does), then store it.
   const row = out instanceof Float64Array ? null : new Float64Array(w);
   for (let y = 0; y < c.outLength; y++) {
@@ -84,7 +95,7 @@ function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, 
     for (let t = 0; t < c.taps; t++) {
       const wt = c.weights[y * c.taps + t];
       if (wt === 0) continue;
-      const s = c.indices[y * c.taps + t] * w;
+      const s = c.indices[y * c.taps + t] * stride;
       for (let x = 0; x < w; x++) acc[x] += wt * src[s + x];
     }
     if (row) out.set(row, o);
@@ -92,10 +103,10 @@ function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, 
   return out;
 }
 
-function resizeW<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, h: number, c: Contributions, out: T): T {
+function resizeW<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, h: number, c: Contributions, out: T, stride = w): T {
   const outW = c.outLength;
   for (let y = 0; y < h; y++) {
-    const si = y * w;
+    const si = y * stride;
     const oi = y * outW;
     for (let x = 0; x < outW; x++) {
       let acc = 0;
@@ -109,19 +120,22 @@ function resizeW<T extends Float32Array | Float64Array>(src: ArrayLike<number>, 
 
 /**
  * Resize by `scale` (e.g. 1/4 to downscale, 4 to upscale). Output is ceil(size*scale) unless
- * `outSize` is given. Alpha, if present, is resized the same way.
+ * `outSize` is given. Alpha, if present, is resized the same way. With `region`, only the image's
+ * top-left region is resized, read in place (the mod-crop without a copy).
  */
-export function imresize(img: RgbImage, scale: number, outSize?: { width: number; height: number }): RgbImage {
+export function imresize(img: RgbImage, scale: number, outSize?: { width: number; height: number }, region: Region = img): RgbImage {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`invalid resize scale ${scale}`);
-  const outW = outSize?.width ?? Math.ceil(img.width * scale - 1e-9);
-  const outH = outSize?.height ?? Math.ceil(img.height * scale - 1e-9);
+  const { width: w, height: h } = region;
+  if (w > img.width || h > img.height || w < 1 || h < 1) throw new Error(`region ${w}x${h} outside image ${img.width}x${img.height}`);
+  const outW = outSize?.width ?? Math.ceil(w * scale - 1e-9);
+  const outH = outSize?.height ?? Math.ceil(h * scale - 1e-9);
   const out = createImage(outW, outH, !!img.alpha);
   const n = img.width * img.height;
   const m = outW * outH;
   for (let c = 0; c < 3; c++) {
     const plane = img.data.subarray(c * n, (c + 1) * n);
-    resizePlaneInto(plane, img.width, img.height, outW, outH, scale, scale, out.data.subarray(c * m, (c + 1) * m));
+    resizePlaneInto(plane, w, h, outW, outH, scale, scale, out.data.subarray(c * m, (c + 1) * m), img.width);
   }
-  if (img.alpha && out.alpha) resizePlaneInto(img.alpha, img.width, img.height, outW, outH, scale, scale, out.alpha);
+  if (img.alpha && out.alpha) resizePlaneInto(img.alpha, w, h, outW, outH, scale, scale, out.alpha, img.width);
   return img.grayscale ? { ...out, grayscale: true } : out;
 }

@@ -7,7 +7,7 @@
  * whole tab under 1.5 GB (`npm run bench:memory`).
  */
 import { encode as encodePngFile } from 'fast-png';
-import { toRgba8, type RgbImage } from '../core/image';
+import { toRgba8, type Region, type RgbImage } from '../core/image';
 
 /** Longer side of a preview: a card is at most ~1000 CSS px wide, sharp on a 1.25× screen. */
 export const PREVIEW_MAX_SIDE = 1280;
@@ -18,12 +18,13 @@ export interface EncodedImage {
   preview?: Blob;
 }
 
-export async function encodeImage(img: RgbImage): Promise<EncodedImage> {
-  const { width, height } = img;
+/** PNG (and preview) of `img`, or of its top-left `region`. */
+export async function encodeImage(img: RgbImage, region: Region = img): Promise<EncodedImage> {
+  const { width, height } = region;
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d');
   if (!ctx) throw new Error('no 2D canvas available to encode PNG');
-  const rgba = toRgba8(img);
+  const rgba = toRgba8(img, region);
   ctx.putImageData(new ImageData(rgba as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
   // With alpha the PNG is encoded in JS (fast-png): the canvas premultiplies, which would lose the
   // colour under transparent pixels. Opaque images take the browser's native encoder.

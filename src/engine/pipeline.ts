@@ -7,11 +7,11 @@
  *   skipped (too small to evaluate, output too large), so the progress total is fixed up front
  *   and no pixels are held for scales not yet running.
  * - Scales run one at a time, and within a scale each full-size image is scored, encoded (`encode`:
- *   PNG in the browser) and dropped before the next is made: a 4096² Evaluate holds the source
- *   and one full-size image at a time.
+ *   PNG in the browser) and dropped before the next is made; the mod-cropped ground truth is read
+ *   in place. A 4096² Evaluate holds the source and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
  */
-import { modCrop, quantize8, type RgbImage } from '../core/image';
+import { quantize8, type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
 import { evaluate } from '../core/metrics';
 import { inputSizeError, scaleSizeError } from './limits';
@@ -53,8 +53,8 @@ export type JobEvent<E = RgbImage> =
 
 export interface JobDeps<E = RgbImage> {
   mode: Mode;
-  /** Turns a finished image into what the 'scale' event carries (a PNG Blob in the browser). */
-  encode(img: RgbImage): Promise<E> | E;
+  /** Turns a finished image (its top-left `region`, when given) into what the 'scale' event carries. */
+  encode(img: RgbImage, region?: Region): Promise<E> | E;
   model(scale: Scale): ModelSlot | undefined;
   /** Runs the model tiled (runTiled), calling onTile after each tile. */
   infer(scale: Scale, lr: RgbImage, onTile: () => void): Promise<RgbImage>;
@@ -108,16 +108,16 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     await yieldTask();
     if (d.isCancelled()) throw new CancelledError();
   };
-  // Evaluate: the ground truth is the top-left mod-crop of `img`. Its copy (when the crop is not a
-  // no-op) only lives long enough to make the LR and its PNG; metrics read `img` in place.
+  // Evaluate: the ground truth is the top-left mod-crop of `img`, read in place (no copy) to make
+  // the LR, its PNG and the metrics.
   let lr: RgbImage;
   let gt: E | undefined;
   if (d.mode === 'evaluate') {
-    const hr = img.width % scale || img.height % scale ? modCrop(img, scale) : img;
+    const crop = { width: img.width - (img.width % scale), height: img.height - (img.height % scale) };
     // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
-    lr = quantize8(imresize(hr, 1 / scale));
+    lr = quantize8(imresize(img, 1 / scale, undefined, crop));
     await step();
-    gt = await d.encode(hr);
+    gt = await d.encode(img, crop);
   } else lr = img;
   const evaluateOrSkip = (out: RgbImage) => (d.mode === 'evaluate' ? evaluate(out, img, scale, true) : undefined);
   await step();

@@ -56,6 +56,21 @@ describe('imresize (MATLAB bicubic)', () => {
   });
 });
 
+describe('mod-crop read in place (region)', () => {
+  it('imresize, toRgba8 and evaluate on a region equal the same on a cropped copy, bit for bit', () => {
+    const img = { ...randomImage(47, 35, 21), alpha: new Float32Array(47 * 35).fill(0.5) };
+    for (const s of [2, 3, 4]) {
+      const hr = modCrop(img, s);
+      const region = { width: hr.width, height: hr.height };
+      expect(imresize(img, 1 / s, undefined, region)).toEqual(imresize(hr, 1 / s));
+      expect(toRgba8(img, region)).toEqual(toRgba8(hr));
+      const sr = imresize(imresize(hr, 1 / s), s);
+      expect(evaluate(sr, img, s, true)).toEqual(evaluate(sr, hr, s));
+    }
+    expect(() => evaluate(randomImage(10, 10), randomImage(9, 10), 1, true)).toThrow(/size mismatch/);
+  });
+});
+
 describe('metrics', () => {
   it('PSNR of identical images is Infinity, SSIM is 1', () => {
     const img = randomImage(40, 40, 3);

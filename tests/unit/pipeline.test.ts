@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modCrop, type RgbImage } from '../../src/core/image';
+import { crop, modCrop, type RgbImage } from '../../src/core/image';
 import { imresize } from '../../src/core/imresize';
 import { evaluate } from '../../src/core/metrics';
 import { evalMinSide } from '../../src/core/sizes';
@@ -37,7 +37,7 @@ async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity) {
   let tiles = 0;
   const r = await runJob<RgbImage>(img, {
     mode,
-    encode: (im) => im,
+    encode: (im, r) => (r && (r.width !== im.width || r.height !== im.height) ? crop(im, 0, 0, r.width, r.height) : im),
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
     infer: (s, lr, onTile) =>
       runTiled(lr, (t) => models.get(s)!.run(t), {
