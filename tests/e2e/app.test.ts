@@ -90,19 +90,54 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     await b.page.getByTestId('mode-evaluate').click();
   });
 
-  it('large images: progress bar and Cancel (results so far are kept, the app keeps working)', async () => {
-    await b.page.goto(`${b.page.url().split('?')[0]}?ep=wasm&tile=8`);
+  it('Cancel at the first tile of a 16-tile job stops within one tile; results so far are kept and the app keeps working', async () => {
+    // 2048² Upscale with 512 px tiles: x2 is 16 tiles (x3/x4 outputs would exceed 16.8 MP and are
+    // skipped with a message). A tile of the test model takes ~100 ms, so the in-page click below
+    // lands well inside the second tile.
+    await b.page.goto(`${b.page.url().split('?')[0]}?ep=wasm&tile=512`);
     await b.page.getByTestId('mode-upscale').click();
-    await b.page.getByTestId('image-input').setInputFiles(generatedPng(160, 160, 'cancel'));
+    await b.page.evaluate(() => {
+      const w = window as unknown as { __clicked?: boolean };
+      new MutationObserver(() => {
+        const m = /^(\d+)\/(\d+) tiles/.exec(document.querySelector('[data-testid=progress-text]')?.textContent ?? '');
+        if (m && Number(m[1]) >= 1 && !w.__clicked) {
+          w.__clicked = true;
+          (document.querySelector('[data-testid=cancel]') as HTMLButtonElement).click();
+        }
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    await b.page.getByTestId('image-input').setInputFiles(generatedPng(2048, 2048, 'cancel'));
     const bar = b.page.getByTestId('progress');
-    await expect.poll(async () => Number((await bar.getAttribute('aria-valuenow').catch(() => null)) ?? 0), { timeout: 60_000 }).toBeGreaterThan(0);
     expect(await bar.getAttribute('role')).toBe('progressbar');
-    await b.page.getByTestId('cancel').click();
-    await expect.poll(() => b.page.getByTestId('cancel').isDisabled(), { timeout: 30_000 }).toBe(true);
+    await expect.poll(() => b.page.evaluate(() => !!(window as unknown as { __clicked?: boolean }).__clicked), { timeout: 120_000 }).toBe(true);
+    await expect.poll(() => b.page.getByTestId('cancel').isDisabled(), { timeout: 60_000 }).toBe(true);
+    const [, done, total] = /^(\d+)\/(\d+) tiles/.exec((await b.page.getByTestId('progress-text').textContent()) ?? '')!.map(Number);
+    expect(total).toBeGreaterThanOrEqual(16);
+    expect(done, `${done}/${total} tiles ran after Cancel at the first`).toBeLessThanOrEqual(2);
     expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
+    await expect.poll(() => b.page.getByTestId('notice').textContent().catch(() => '')).toMatch(/Cancelled/);
     await b.page.getByTestId('image-input').setInputFiles(generatedPng(24, 16, 'after-cancel'));
     // This image's own x4 result (96×64), not a timing left on screen by an earlier run.
     await expect.poll(() => b.page.locator('section[aria-label="x4"]').textContent(), { timeout: 60_000 }).toMatch(/96×64[\s\S]*\d+ ms|\d+ ms[\s\S]*96×64/);
+  });
+
+  it('the mode is fixed when an image is submitted: switching before it decodes does not relabel it', async () => {
+    await b.page.getByTestId('mode-evaluate').click();
+    const b64 = readFileSync(generatedPng(200, 180, 'mode-switch')).toString('base64');
+    // Drop and switch in one task: the worker cannot have decoded the image yet.
+    await b.page.evaluate((b64) => {
+      const d = new DataTransfer();
+      d.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'mode-switch.png', { type: 'image/png' }));
+      const zone = document.querySelector('[data-testid=drop-zone]')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: d, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: d, bubbles: true, cancelable: true }));
+      (document.querySelector('[data-testid=mode-upscale]') as HTMLElement).click();
+    }, b64);
+    const got = await readMetrics(b.page);
+    for (const s of [2, 3, 4]) expect(got[s].sr).toBeGreaterThan(10);
+    // Evaluate outputs are the mod-cropped input (200×180 at x2), not the input × scale.
+    expect(await b.page.locator('section[aria-label="x2"]').textContent()).toMatch(/200×180/);
+    await b.page.getByTestId('mode-evaluate').click();
   });
 
   it('no request left the origin', () => {
