@@ -60,6 +60,7 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
   const compareWith = useStore((s) => s.compareWith);
   const source = useStore((s) => s.source);
   const skipped = useStore((s) => s.skipped[scale]);
+  const busy = useStore((s) => s.busy);
   const m = models?.find((x) => x.scale === scale);
   const base = (source?.name ?? 'image').replace(/\.[^.]+$/, '');
   const before = compareWith === 'gt' && r?.gt ? r.gt : r?.bicubic;
@@ -113,7 +114,9 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
           skipped: {skipped}
         </p>
       ) : (
-        <p className="pending">{source ? 'waiting…' : 'no image yet'}</p>
+        <p className="pending" data-testid={`pending-x${scale}`}>
+          {!source ? 'no image yet' : busy ? 'waiting…' : 'not run: the job was cancelled before this scale'}
+        </p>
       )}
     </section>
   );
@@ -239,7 +242,8 @@ export function App() {
           <span className="hint">or drop / paste an image ({s.mode === 'evaluate' ? 'it is the ground truth; bitsr sees its bicubic downscale' : 'it is the low-resolution input'})</span>
         </div>
 
-        {(s.busy || s.progress) && (
+        {/* A job with no tiles (every scale skipped or bicubic only) has no progress to show once done. */}
+        {(s.busy || (s.progress && s.progress.total > 0)) && (
           <div className="progress-row">
             <div className="progress" data-testid="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label="inference progress">
               <div style={{ width: `${pct}%` }} />

@@ -86,13 +86,12 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   let done = 0;
   await d.emit({ type: 'progress', done, total });
+  // Known from the size alone: said at once, so a cancelled job still shows why they never ran.
+  for (const p of plans) if (p.skip) await d.emit({ type: 'skipped', scale: p.scale, message: p.skip });
   for (const p of plans) {
+    if (p.skip) continue;
     await yieldTask();
     if (d.isCancelled()) return { cancelled: true };
-    if (p.skip) {
-      await d.emit({ type: 'skipped', scale: p.scale, message: p.skip });
-      continue;
-    }
     try {
       await runScale(img, p.scale, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }));
     } catch (e) {

@@ -116,6 +116,9 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     expect(done, `${done}/${total} tiles ran after Cancel at the first`).toBeLessThanOrEqual(2);
     expect(Number(await bar.getAttribute('aria-valuenow'))).toBeLessThan(100);
     await expect.poll(() => b.page.getByTestId('notice').textContent().catch(() => '')).toMatch(/Cancelled/);
+    // No card is left on "waiting…": x2 was cancelled, x3/x4 name the output limit.
+    expect(await b.page.getByTestId('pending-x2').textContent()).toMatch(/cancelled/);
+    for (const s of [3, 4]) expect(await b.page.getByTestId(`skipped-x${s}`).textContent()).toMatch(/maximum is 16\.8 MP/);
     await b.page.getByTestId('image-input').setInputFiles(generatedPng(24, 16, 'after-cancel'));
     // This image's own x4 result (96×64), not a timing left on screen by an earlier run.
     await expect.poll(() => b.page.locator('section[aria-label="x4"]').textContent(), { timeout: 60_000 }).toMatch(/96×64[\s\S]*\d+ ms|\d+ ms[\s\S]*96×64/);
