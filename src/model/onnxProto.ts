@@ -6,7 +6,6 @@
  */
 
 export const DataType = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9 } as const;
-const ELEM_BYTES: Record<number, number> = { 1: 4, 2: 1, 3: 1, 6: 4, 7: 8, 9: 1 };
 
 export interface TensorProto {
   name: string;
@@ -385,12 +384,4 @@ export function uint8Tensor(name: string, dims: number[], data: Uint8Array): Ten
 export function tensorFloats(t: TensorProto): Float32Array {
   if (t.dataType !== DataType.FLOAT) throw new Error(`tensor ${t.name} is not float`);
   return new Float32Array(t.raw.slice().buffer);
-}
-
-export function tensorElements(t: TensorProto): number {
-  return t.dims.reduce((a, b) => a * b, 1);
-}
-
-export function elemBytes(dataType: number): number {
-  return ELEM_BYTES[dataType] ?? 0;
 }

@@ -21,7 +21,3 @@ export function explain(err: unknown, what: string): unknown {
   if (NETWORK_CODES.has(code)) return new DataError(`network error (${code}) fetching ${what}; check your connection or use --base-url with a reachable mirror`);
   return err;
 }
-
-export function isNetworkError(err: unknown): boolean {
-  return NETWORK_CODES.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
-}
