@@ -236,7 +236,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const shard = cfg.batch / W;
   const t0 = Date.now();
   let lastT = t0;
-  let lastStepCount = step;
+  const lastStepCount = step;
   let lastLoss = NaN;
   let lastVal: number | null = history.length ? history[history.length - 1].psnr : null;
   let skipped = 0;
