@@ -16,6 +16,8 @@ try {
 export { tf };
 
 export async function initTf(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
+  // bitsr's kernels (kernels.ts) for both backends; imported here, not at the top: they import tf.
+  (await import('./kernels')).registerKernels();
   if (backend === 'cpu') await import('@tensorflow/tfjs-backend-cpu');
   if (tf.getBackend() !== backend) {
     const ok = await tf.setBackend(backend);
