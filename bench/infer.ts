@@ -12,12 +12,12 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { buildRatios, buildRow, validateReport, type BenchReport, type RowInput, type Sample } from '../../bench/rows';
-import { createImage } from '../../src/core/image';
-import { encodePng, readImage } from '../../training/io/imageIO';
-import { existingDir, isMain, list, optional, optStr, parseArgs as parseCli, positiveInt, positiveNumber, str, UsageError, writableFilePath } from '../../training/cli/args';
-import { CHROMIUM, hasChromium, launch, ROOT, serve } from './harness';
-import { shippedModels, writeRandomModels } from './models';
+import { buildRatios, buildRow, validateReport, type BenchReport, type RowInput, type Sample } from './rows';
+import { createImage } from '../src/core/image';
+import { encodePng, readImage } from '../training/io/imageIO';
+import { existingDir, isMain, list, optional, optStr, parseArgs as parseCli, positiveInt, positiveNumber, str, UsageError, writableFilePath } from '../training/cli/args';
+import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
+import { shippedModels, writeRandomModels } from '../tests/helpers/models';
 
 interface Args {
   json?: string;
@@ -81,7 +81,7 @@ function modelsFor(a: Args): { dir: string; source: string; kind: string } {
   } else if (a.randomModels) {
     src = join(tmpdir(), 'bitsr-bench-random-models');
     writeRandomModels(src);
-    kind = 'random weights (tests/e2e/models.ts: 8 channels, 2 blocks), NOT trained';
+    kind = 'random weights (tests/helpers/models.ts: 8 channels, 2 blocks), NOT trained';
   } else {
     src = shippedModels(ROOT);
     if (!src) {

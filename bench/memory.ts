@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
-import { generatedPng } from '../tests/e2e/images';
+import { generatedPng } from '../tests/helpers/images';
 
 const USAGE = `usage: npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--models <dir>] [--json out.json]
   Peak PSS of the Chromium process tree while the app processes one generated N×N PNG

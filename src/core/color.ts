@@ -10,18 +10,21 @@
  */
 import { type RgbImage } from './image';
 
-/** Y on the 0..255 scale, unrounded (for display or as a training statistic). */
-export function rgbToY(img: RgbImage): Float64Array {
-  const n = img.width * img.height;
-  const { data } = img;
-  const y = new Float64Array(n);
-  for (let i = 0; i < n; i++) y[i] = 16 + 65.481 * data[i] + 128.553 * data[n + i] + 24.966 * data[2 * n + i];
-  return y;
+/**
+ * The luma the evaluation protocol compares for one pixel (r, g, b in [0,1]): integer Y (RGB) or
+ * the gray level (grayscale). metrics.ts calls it per pixel of the shaved window.
+ */
+export function metricLumaOf(r: number, g: number, b: number, gray: boolean): number {
+  const y = 16 + 65.481 * r + 128.553 * g + 24.966 * b;
+  return Math.round(gray ? ((y - 16) * 255) / 219 : y);
 }
 
-/** The luma the evaluation protocol compares: integer Y (RGB) or the gray level (grayscale). */
+/** metricLumaOf over a whole image. */
 export function metricLuma(img: RgbImage): Float64Array {
-  const y = rgbToY(img);
-  for (let i = 0; i < y.length; i++) y[i] = Math.round(img.grayscale ? ((y[i] - 16) * 255) / 219 : y[i]);
+  const n = img.width * img.height;
+  const { data } = img;
+  const gray = !!img.grayscale;
+  const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) y[i] = metricLumaOf(data[i], data[n + i], data[2 * n + i], gray);
   return y;
 }

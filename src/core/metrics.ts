@@ -4,6 +4,7 @@
  * removed from every border; SSIM per Wang et al. 2004 (Gaussian 11×11, σ = 1.5,
  * K1 = 0.01, K2 = 0.03, data range 255, 'valid' filtering, mean of the SSIM map).
  */
+import { metricLumaOf } from './color';
 import { type RgbImage } from './image';
 
 export interface Metrics {
@@ -37,8 +38,7 @@ function lumaInto(img: RgbImage, shave: number, w: number, h: number, gray: bool
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const i = (y + shave) * W + x + shave;
-      const Y = 16 + 65.481 * q(d[i]) + 128.553 * q(d[n + i]) + 24.966 * q(d[2 * n + i]);
-      out[y * w + x] = Math.round(gray ? ((Y - 16) * 255) / 219 : Y);
+      out[y * w + x] = metricLumaOf(q(d[i]), q(d[n + i]), q(d[2 * n + i]), gray);
     }
   }
 }

@@ -11,9 +11,10 @@
  *   in place. A 4096² Evaluate holds the source and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
  */
-import { quantize8, type Region, type RgbImage } from '../core/image';
+import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
 import { evaluate } from '../core/metrics';
+import { makeLr } from '../core/protocol';
 import { inputSizeError, scaleSizeError } from './limits';
 import { SCALES, type MetricPair, type Mode, type Scale } from './protocol';
 import { CancelledError, tileCount, yieldToEventLoop } from './tiler';
@@ -113,8 +114,8 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
   let gt: E | undefined;
   if (d.mode === 'evaluate') {
     const crop = { width: img.width - (img.width % scale), height: img.height - (img.height % scale) };
-    // The protocol's LR (training/eval/evaluate.ts makeLr): 8-bit MATLAB bicubic of the mod-cropped HR.
-    lr = quantize8(imresize(img, 1 / scale, undefined, crop));
+    // The protocol's LR: 8-bit MATLAB bicubic of the mod-cropped HR.
+    lr = makeLr(img, scale, crop);
     await step();
     gt = await d.encode(img, crop);
   } else lr = img;

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumSkipReason, closeApp, hasChromium, openApp, readMetrics, ROOT, type Browser, type Served } from './harness';
-import { generatedPng } from './images';
+import { generatedPng } from '../helpers/images';
 
 interface Violation {
   id: string;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumSkipReason, closeApp, openApp, dropFile, hasChromium, readMetrics, type Browser, type Served, type Site } from './harness';
-import { babyPng, generatedPng } from './images';
+import { babyPng, generatedPng } from '../helpers/images';
 import { referenceMetrics } from './reference';
 
 describe.skipIf(!hasChromium)('web app on wasm', () => {

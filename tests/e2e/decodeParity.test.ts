@@ -16,7 +16,7 @@ import { evaluate } from '../../src/core/metrics';
 import { makeLr } from '../../training/eval/evaluate';
 import { decodeImage, readImage } from '../../training/io/imageIO';
 import { chromiumSkipReason, closeApp, hasChromium, openApp, readMetrics, type Browser, type Served, type Site } from './harness';
-import { alphaPng, jpegWithOrientation, patternJpeg, pngBytes } from './images';
+import { alphaPng, jpegWithOrientation, patternJpeg, pngBytes } from '../helpers/images';
 import { referenceMetrics } from './reference';
 
 const dir = join(tmpdir(), 'bitsr-e2e-parity');

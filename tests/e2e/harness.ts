@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { writeRandomModels } from './models';
+import { writeRandomModels } from '../helpers/models';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.BITSR_CHROMIUM ?? '/usr/bin/chromium';
@@ -31,7 +31,7 @@ function hashInputs(): string {
     if (st.isDirectory()) for (const f of readdirSync(p).sort()) walk(join(p, f));
     else h.update(p).update(readFileSync(p));
   };
-  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'tests/e2e/models.ts', 'package-lock.json']) walk(join(ROOT, p));
+  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'tests/helpers/models.ts', 'package-lock.json']) walk(join(ROOT, p));
   return h.digest('hex').slice(0, 16);
 }
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumSkipReason, closeApp, openApp, hasChromium, readMetrics, type Browser, type Served, type Site } from './harness';
-import { generatedPng } from './images';
+import { generatedPng } from '../helpers/images';
 import { referenceMetrics } from './reference';
 
 describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {

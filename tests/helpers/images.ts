@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { BENCH } from '../helpers/sharedData';
+import { BENCH } from './sharedData';
 
 const dir = join(tmpdir(), 'bitsr-e2e-images');
 

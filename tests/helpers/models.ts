@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DEFAULT_NET, parseNetConfig } from '../../src/model/config';
 import { buildGraph } from '../../src/model/graph';
 import { exportOnnx } from '../../src/model/onnxExport';
-import { mulberry } from '../helpers/synthetic';
+import { mulberry } from './synthetic';
 import { initParams } from '../../training/engine/forward';
 
 export function writeRandomModels(dir: string, scales: number[] = [2, 3, 4]): string[] {

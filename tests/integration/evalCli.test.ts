@@ -90,7 +90,7 @@ describe('CLIs as a user runs them', () => {
   it('--help exits 0 with the usage; bad options are one line plus the usage, no stack', async () => {
     const [tableHelp, benchHelp, bogus, threads] = [
       await tsx(['training/cli/resultsTable.ts', '--help']),
-      await tsx(['tests/e2e/benchInfer.ts', '--help']),
+      await tsx(['bench/infer.ts', '--help']),
       await tsx(['training/cli/export.ts', '--checkpint', 'x']),
       await tsx(['training/cli/eval.ts', '--model', 'bicubic', '--scale', '2', '--sets', tmp, '--threads', '-3']),
     ];

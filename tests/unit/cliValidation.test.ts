@@ -11,7 +11,7 @@ import { EXPORT_SPEC, validateExportArgs } from '../../training/cli/export';
 import { validateResultsArgs } from '../../training/cli/resultsTable';
 import { TRAIN_SPEC, validateTrainArgs } from '../../training/cli/train';
 import { writePng } from '../../training/io/imageIO';
-import { parseArgs as parseBenchInfer } from '../e2e/benchInfer';
+import { parseArgs as parseBenchInfer } from '../../bench/infer';
 import { randomImage } from '../helpers/synthetic';
 
 const tmp = mkdtempSync(join(tmpdir(), 'bitsr-cliv-'));

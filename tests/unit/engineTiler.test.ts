@@ -8,7 +8,7 @@ import { parsePlacement } from '../../src/engine/placement';
 import { CancelledError, runTiled, tileForBindingLimit } from '../../src/engine/tiler';
 import { loadOnnxSr } from '../../training/eval/onnxModel';
 import { randomImage } from '../helpers/synthetic';
-import { writeRandomModels } from '../e2e/models';
+import { writeRandomModels } from '../helpers/models';
 
 describe('tiling scheduler', () => {
   it('tiled output equals untiled (max abs <= 1/255) with overlap = receptiveRadius', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeJpeg, decodePng } from '../../src/core/codecs';
 import { applyOrientation, jpegOrientation, orientedSize, tiffOrientation, type Orientation } from '../../src/core/exif';
 import { createImage, type RgbImage } from '../../src/core/image';
-import { exifTiff, jpegWithOrientation, patternJpeg, pngBytes } from '../e2e/images';
+import { exifTiff, jpegWithOrientation, patternJpeg, pngBytes } from '../helpers/images';
 
 const ALL: Orientation[] = [1, 2, 3, 4, 5, 6, 7, 8];
 

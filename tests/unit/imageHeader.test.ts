@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readImageHeader, sniffFormat } from '../../src/core/imageHeader';
 import { DecodeError, decodeImage } from '../../src/engine/decode';
 import { MAX_INPUT_SIDE } from '../../src/engine/limits';
-import { exifTiff, jpegWithOrientation, patternJpeg, pngBytes } from '../e2e/images';
+import { exifTiff, jpegWithOrientation, patternJpeg, pngBytes } from '../helpers/images';
 
 /** The bytes of a BMP header only (enough for the reader). */
 function bmpHead(w: number, h: number, core = false): Uint8Array {

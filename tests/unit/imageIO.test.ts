@@ -6,7 +6,7 @@ import jpeg from 'jpeg-js';
 import { decodePng, UnsupportedImageError } from '../../src/core/codecs';
 import { fromInterleaved8 } from '../../src/core/image';
 import { decodeImage, encodePng } from '../../training/io/imageIO';
-import { alphaPng, pngBytes } from '../e2e/images';
+import { alphaPng, pngBytes } from '../helpers/images';
 import { randomImage } from '../helpers/synthetic';
 
 const to8 = (a: ArrayLike<number>) => Array.from(a, (v) => Math.round(v * 255));

@@ -1,8 +1,9 @@
 /** The evaluation protocol (docs/protocol.md): mod-crop -> MATLAB bicubic down -> model -> Y-PSNR/SSIM. */
 import { basename, join, parse } from 'node:path';
 import { imresize } from '../../src/core/imresize';
-import { modCrop, quantize8, type RgbImage } from '../../src/core/image';
+import { modCrop, type RgbImage } from '../../src/core/image';
 import { evaluate } from '../../src/core/metrics';
+import { makeLr } from '../../src/core/protocol';
 import { evalMinSide, evalSizeError } from '../../src/core/sizes';
 import { readImage, writePng } from '../io/imageIO';
 import { listImageSet } from './datasets';
@@ -28,10 +29,8 @@ export interface SetResult {
   failures: EvalFailure[];
 }
 
-/** The LR input the protocol feeds every model: 8-bit MATLAB bicubic of the mod-cropped HR. */
-export function makeLr(hr: RgbImage, scale: number): RgbImage {
-  return quantize8(imresize(hr, 1 / scale));
-}
+/** The LR input the protocol feeds every model (src/core/protocol.ts, the app's too). */
+export { makeLr };
 
 export const bicubicUpscaler = (scale: number): Upscaler => async (lr) => imresize(lr, scale);
 
