@@ -80,7 +80,12 @@ function browserTree(token: string): number[] {
   const out = new Set(roots);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [p, pp] of t) if (out.has(pp) && !out.has(p)) (out.add(p), (grew = true));
+    for (const [p, pp] of t) {
+      if (out.has(pp) && !out.has(p)) {
+        out.add(p);
+        grew = true;
+      }
+    }
   }
   return [...out];
 }

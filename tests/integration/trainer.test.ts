@@ -1,5 +1,5 @@
 /** The training loop: learning works, resume is exact, and non-finite steps are skipped, never saved. */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -146,7 +146,7 @@ describe('training', () => {
   it('names a missing data dir and a corrupt checkpoint', async () => {
     await expect(train({ config: tinyTrain(), data: ['/nonexistent/dir'], out: mkdtempSync(join(tmpdir(), 'x-')), quiet: true })).rejects.toThrow(/set directory not found/);
     const bad = join(mkdtempSync(join(tmpdir(), 'bad-')), 'checkpoint.json');
-    require('node:fs').writeFileSync(bad, '{"version":1, "params": ');
+    writeFileSync(bad, '{"version":1, "params": ');
     expect(() => loadCheckpoint(bad)).toThrow(/corrupt checkpoint/);
   });
 });

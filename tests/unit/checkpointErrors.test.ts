@@ -23,6 +23,7 @@ function writeCk(dir: string): string {
 }
 
 /** Rewrites the saved JSON through `edit`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- edits reach into arbitrary fields on purpose
 function damage(path: string, edit: (raw: any) => void): void {
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   edit(raw);

@@ -33,7 +33,6 @@ describe('custom layers (cpu backend reference)', () => {
       const x = rand([2, 7, 6, 3], 1) as tf.Tensor4D;
       const w = rand([kh, kw, 3, 4], 2) as tf.Tensor4D;
       const dy = rand([2, 7, 6, 4], 3);
-      const pads: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [dil * (kh - 1) / 2, dil * (kh - 1) / 2], [dil * (kw - 1) / 2, dil * (kw - 1) / 2], [0, 0]];
       // tfjs has no gradient for dilated conv2d, so the reference uses the equivalent undilated
       // kernel with zeros inserted, whose gradient we subsample back at the real taps.
       const ekh = dil * (kh - 1) + 1;
@@ -41,7 +40,7 @@ describe('custom layers (cpu backend reference)', () => {
       const wa = w.arraySync();
       const wd = tf.tensor4d(Array.from({ length: ekh }, (_, i) => Array.from({ length: ekw }, (_, j) =>
         i % dil === 0 && j % dil === 0 ? wa[i / dil][j / dil] : Array.from({ length: 3 }, () => [0, 0, 0, 0]))));
-      const pads1: typeof pads = [[0, 0], [(ekh - 1) / 2, (ekh - 1) / 2], [(ekw - 1) / 2, (ekw - 1) / 2], [0, 0]];
+      const pads1: [[number, number], [number, number], [number, number], [number, number]] = [[0, 0], [(ekh - 1) / 2, (ekh - 1) / 2], [(ekw - 1) / 2, (ekw - 1) / 2], [0, 0]];
       const ref = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pads1, 'NHWC', 1), dy));
       const ours = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv2d(a as tf.Tensor4D, b as tf.Tensor4D, dil), dy));
       expect(maxDiff(conv2d(x, w, dil), tf.conv2d(x, wd, 1, pads1, 'NHWC', 1))).toBeLessThan(1e-5);
