@@ -24,14 +24,18 @@ export interface WorkerInit {
   teacher?: { net: NetConfig; stats: DataStats; params: Record<string, Float32Array> };
 }
 
-export type ToWorker =
+/** What the coordinator asks of a worker; each request travels with an id its reply carries back. */
+export type WorkerRequest =
   | { type: 'step'; refs: PatchRef[]; poison?: boolean }
   | { type: 'infer'; images: Array<{ width: number; height: number; data: Float32Array }> }
   | { type: 'stop' };
 
-export type FromWorker =
-  | { type: 'ready' }
+export type ToWorker = WorkerRequest & { id: number };
+
+export type WorkerReply =
   /** ms: the worker's own time for the step (weights, batch, forward/backward, gradient copy). */
   | { type: 'stepped'; loss: number; finite: boolean; ms: number }
   | { type: 'inferred'; images: Array<{ width: number; height: number; data: Float32Array }> }
   | { type: 'error'; message: string };
+
+export type FromWorker = { type: 'ready' } | (WorkerReply & { id: number });

@@ -6,7 +6,6 @@
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { evaluate } from '../../src/core/metrics';
 import { modCrop, type RgbImage } from '../../src/core/image';
 import { buildGraph, type ParamGroup } from '../../src/model/graph';
@@ -17,7 +16,10 @@ import { makeLr } from '../eval/evaluate';
 import { readImage } from '../io/imageIO';
 import { learningRate, parseTrainConfig, type TrainConfig } from './config';
 import { datasetStats, loadDataset, samplePatches } from './data';
-import type { FromWorker, ParamSlot, ToWorker, WorkerInit } from './protocol';
+import { Adam } from './adam';
+import { ParamStore } from './params';
+import { WorkerPool } from './pool';
+import type { WorkerInit } from './protocol';
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -53,36 +55,6 @@ export interface TrainResult {
   workerMs: number[];
 }
 
-class WorkerHandle {
-  private pending?: { resolve: (m: FromWorker) => void; reject: (e: Error) => void };
-  readonly ready: Promise<FromWorker>;
-  constructor(readonly w: Worker) {
-    this.ready = this.next();
-    w.on('message', (m: FromWorker) => {
-      const p = this.pending;
-      this.pending = undefined;
-      if (!p) return;
-      if (m.type === 'error') p.reject(new Error(`training worker failed: ${m.message}`));
-      else p.resolve(m);
-    });
-    w.on('error', (e) => this.pending?.reject(e));
-    w.on('exit', (code) => this.pending?.reject(new Error(`training worker exited (${code})`)));
-  }
-  private next(): Promise<FromWorker> {
-    return new Promise((resolve, reject) => (this.pending = { resolve, reject }));
-  }
-  call(m: ToWorker): Promise<FromWorker> {
-    const p = this.next();
-    this.w.postMessage(m);
-    return p;
-  }
-}
-
-function spawnWorker(init: WorkerInit): WorkerHandle {
-  const entry = new URL('./worker.ts', import.meta.url).href;
-  return new WorkerHandle(new Worker(new URL('./workerBoot.mjs', import.meta.url), { workerData: { ...init, entry } }));
-}
-
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const out = resolve(opts.out);
   mkdirSync(out, { recursive: true });
@@ -111,16 +83,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const ds = loadDataset(opts.data, cfg.net.scale, cfg.patch, opts.cacheDir);
   const stats: DataStats = resumed?.stats ?? (cfg.net.btm ? datasetStats(ds) : { mean: [0, 0, 0], std: [1, 1, 1] });
 
-  // Parameter layout in one flat shared buffer.
-  const layout: ParamSlot[] = [];
-  let total = 0;
-  for (const p of graph.params) {
-    const size = p.shape.reduce((a, b) => a * b, 1);
-    layout.push({ name: p.name, shape: p.shape, offset: total, size });
-    total += size;
-  }
-  const paramsSab = new SharedArrayBuffer(total * 4);
-  const theta = new Float32Array(paramsSab);
+  // Parameters in one flat shared buffer; Adam's moments in the same layout.
+  const store = new ParamStore(graph.params);
+  const { layout, total, theta } = store;
   const init = resumed?.params ?? initParams(graph, cfg.seed);
   const transferred: string[] = [];
   if (!resumed && opts.initFrom) {
@@ -133,14 +98,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     }
     if (transferred.length === 0) throw new Error(`--init-from ${opts.initFrom}: no parameter matches this network`);
   }
-  for (const s of layout) theta.set(init[s.name], s.offset);
-  const m = new Float32Array(total);
-  const v = new Float32Array(total);
+  store.load(init);
+  const adam = new Adam(total, { beta1: cfg.beta1, beta2: cfg.beta2, eps: 1e-8 });
   if (resumed) {
-    for (const s of layout) {
-      m.set(resumed.optimizer.arrays[`m.${s.name}`] ?? new Float32Array(s.size), s.offset);
-      v.set(resumed.optimizer.arrays[`v.${s.name}`] ?? new Float32Array(s.size), s.offset);
-    }
+    store.fill(adam.m, resumed.optimizer.arrays, 'm.');
+    store.fill(adam.v, resumed.optimizer.arrays, 'v.');
   }
   const groupOf = new Map(graph.params.map((p) => [p.name, p.group] as [string, ParamGroup]));
   const rngState = { s: resumed ? resumed.rng[0] : (cfg.seed * 2654435761) >>> 0 };
@@ -180,14 +142,14 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       })
     : [];
 
-  const workers: WorkerHandle[] = [];
   const gradBufs: Float32Array[] = [];
+  const inits: WorkerInit[] = [];
   for (let id = 0; id < W; id++) {
     const grads = new SharedArrayBuffer(total * 4);
     gradBufs.push(new Float32Array(grads));
-    workers.push(spawnWorker({ id, train: cfg, stats, dataset: ds, params: paramsSab, grads, layout, teacher }));
+    inits.push({ id, train: cfg, stats, dataset: ds, params: store.sab, grads, layout, teacher });
   }
-  await Promise.all(workers.map((w) => w.ready));
+  const pool = await WorkerPool.start(inits);
 
   let stopRequested = false;
   const onSignal = () => {
@@ -197,13 +159,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   process.on('SIGTERM', onSignal);
 
   const save = (path = ckPath) => {
-    const params: Record<string, Float32Array> = {};
-    const arrays: Record<string, Float32Array> = {};
-    for (const s of layout) {
-      params[s.name] = theta.slice(s.offset, s.offset + s.size);
-      arrays[`m.${s.name}`] = m.slice(s.offset, s.offset + s.size);
-      arrays[`v.${s.name}`] = v.slice(s.offset, s.offset + s.size);
-    }
+    const params = store.named();
+    const arrays = { ...store.named(adam.m, 'm.'), ...store.named(adam.v, 'v.') };
     saveCheckpoint(path, {
       version: 1,
       net: cfg.net,
@@ -219,7 +176,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   const validate = async () => {
     if (!val.length) return;
-    const r = (await workers[0].call({ type: 'infer', images: val.map((x) => x.lr) })) as Extract<FromWorker, { type: 'inferred' }>;
+    const r = await pool.call(0, { type: 'infer', images: val.map((x) => x.lr) });
     const ms = r.images.map((im, i) => evaluate({ ...im, grayscale: val[i].hr.grayscale }, val[i].hr, cfg.net.scale));
     const psnr = ms.reduce((s, x) => s + x.psnr, 0) / ms.length;
     const ssim = ms.reduce((s, x) => s + x.ssim, 0) / ms.length;
@@ -241,9 +198,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   let lastVal: number | null = history.length ? history[history.length - 1].psnr : null;
   let skipped = 0;
   const startStep = step;
-  const b1 = cfg.beta1;
-  const b2 = cfg.beta2;
-  const eps = 1e-8;
   const tty = process.stderr.isTTY && !opts.quiet;
   const stepMs: number[] = [];
   const workerMs: number[] = [];
@@ -251,9 +205,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     while (step < cfg.steps && !stopRequested && !(opts.stopAfter !== undefined && step - startStep >= opts.stopAfter)) {
       const refs = samplePatches(ds, cfg.batch, cfg.patch, rnd);
       const poison = cfg.injectNanAtSteps?.includes(step) ?? false;
-      const res = (await Promise.all(
-        workers.map((w, i) => w.call({ type: 'step', refs: refs.slice(i * shard, (i + 1) * shard), poison: poison && i === 0 })),
-      )) as Array<Extract<FromWorker, { type: 'stepped' }>>;
+      const res = await Promise.all(
+        inits.map((_, i) => pool.call(i, { type: 'step', refs: refs.slice(i * shard, (i + 1) * shard), poison: poison && i === 0 })),
+      );
       const loss = res.reduce((s, r) => s + r.loss, 0) / W;
       if (!res.every((r) => r.finite)) {
         skipped++;
@@ -264,9 +218,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       lastLoss = loss;
       // Adam (bias-corrected), gradient = mean of the workers' shard-mean gradients.
       const lr = learningRate(cfg, step);
-      const t = step + 1;
-      const c1 = 1 - Math.pow(b1, t);
-      const ic2 = 1 / (1 - Math.pow(b2, t));
       // Sum the workers' gradients into gradBufs[0] first: one pass per buffer keeps the update loop
       // branch-free (this loop is serial, the workers wait for it: ~2 ms for 90K parameters).
       const g0 = gradBufs[0];
@@ -274,22 +225,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         const gk = gradBufs[k];
         for (let i = 0; i < total; i++) g0[i] += gk[i];
       }
-      const inv = 1 / W;
+      // Binary latent weights: their own learning-rate scale, and optionally clipped.
       for (const s of layout) {
-        const group = groupOf.get(s.name);
-        const a = (group === 'binary' ? lr * cfg.lrBinaryScale : lr) / c1;
-        const clip = group === 'binary' ? cfg.latentClip : 0;
-        const end = s.offset + s.size;
-        for (let i = s.offset; i < end; i++) {
-          const g = g0[i] * inv;
-          const mi = b1 * m[i] + (1 - b1) * g;
-          const vi = b2 * v[i] + (1 - b2) * g * g;
-          m[i] = mi;
-          v[i] = vi;
-          let w = theta[i] - (a * mi) / (Math.sqrt(vi * ic2) + eps);
-          if (clip > 0) w = w < -clip ? -clip : w > clip ? clip : w;
-          theta[i] = w;
-        }
+        const binary = groupOf.get(s.name) === 'binary';
+        adam.update(theta, g0, step + 1, s.offset, s.offset + s.size, binary ? lr * cfg.lrBinaryScale : lr, binary ? cfg.latentClip : 0, 1 / W);
       }
       workerMs.push(Math.max(...res.map((r) => r.ms)));
       step++;
@@ -319,11 +258,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all(workers.map((w) => w.w.terminate()));
+    await pool.terminate();
   }
-  const params: Record<string, Float32Array> = {};
-  for (const s of layout) params[s.name] = theta.slice(s.offset, s.offset + s.size);
-  return { step, lastLoss, bestPsnr: Number.isFinite(best) ? best : null, history, skipped, params, stepMs, workerMs };
+  return { step, lastLoss, bestPsnr: Number.isFinite(best) ? best : null, history, skipped, params: store.named(), stepMs, workerMs };
 }
 
 function bar(f: number): string {

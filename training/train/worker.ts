@@ -9,10 +9,14 @@ import { forward, imageToTensor, initTf, tensorToImage, toTensors, type Params }
 import { spaceToDepth } from '../engine/kernels';
 import { tf } from '../engine/tf';
 import { buildBatch } from './data';
-import type { FromWorker, ToWorker, WorkerInit } from './protocol';
+import { trainingLoss } from './loss';
+import type { FromWorker, ToWorker, WorkerInit, WorkerReply } from './protocol';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
+/** Requests are answered one at a time, in order; a reply carries its request's id. */
+let current = 0;
+const reply = (m: WorkerReply, transfer: ArrayBuffer[] = []) => post({ ...m, id: current }, transfer);
 
 await initTf('wasm');
 const cfg = init.train;
@@ -32,13 +36,6 @@ function loadWeights(): void {
   for (const s of init.layout) {
     tf.tidy(() => vars[s.name].assign(tf.tensor(shared.subarray(s.offset, s.offset + s.size), s.shape)));
   }
-}
-
-/** KL(softmax(s) || softmax(t)) over channels, mean over pixels (Eq. 5; docs/method.md). */
-function klChannels(s: tf.Tensor, t: tf.Tensor): tf.Scalar {
-  const ls = tf.logSoftmax(s, -1);
-  const lt = tf.logSoftmax(t, -1);
-  return tf.mean(tf.sum(tf.mul(tf.exp(ls), tf.sub(ls, lt)), -1));
 }
 
 function step(msg: Extract<ToWorker, { type: 'step' }>): void {
@@ -65,14 +62,8 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
     }
     return tf.variableGrads(() => {
       const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [], depthOutput: depth });
-      const l1 = tf.mean(tf.abs(tf.sub(r.out, y)));
-      if (!teacher || !cfg.distill) return l1 as tf.Scalar;
-      const d = cfg.distill;
-      let loss = tf.add(tf.mul(l1, d.lambda), tf.mul(tf.mean(tf.abs(tf.sub(r.out, tOut!))), d.beta));
-      graph.stages.forEach((k, i) => {
-        loss = tf.add(loss, tf.mul(klChannels(r.kept[k], tStages[i]), d.gamma));
-      });
-      return loss as tf.Scalar;
+      const distill = teacher && cfg.distill ? { config: cfg.distill, teacherOut: tOut!, stages: graph.stages.map((k) => r.kept[k]), teacherStages: tStages } : undefined;
+      return trainingLoss(r.out, y, distill);
     }, varList);
   });
   const loss = value.dataSync()[0];
@@ -84,7 +75,7 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
     gradOut.set(a, s.offset);
   }
   tf.dispose([value, ...Object.values(grads)]);
-  post({ type: 'stepped', loss, finite, ms: performance.now() - t0 });
+  reply({ type: 'stepped', loss, finite, ms: performance.now() - t0 });
 }
 
 function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
@@ -95,16 +86,17 @@ function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
     t.dispose();
     return { width: out.width, height: out.height, data: out.data };
   });
-  post({ type: 'inferred', images }, images.map((i) => i.data.buffer as ArrayBuffer));
+  reply({ type: 'inferred', images }, images.map((i) => i.data.buffer as ArrayBuffer));
 }
 
 parentPort!.on('message', (msg: ToWorker) => {
+  current = msg.id;
   try {
     if (msg.type === 'step') step(msg);
     else if (msg.type === 'infer') infer(msg);
     else if (msg.type === 'stop') process.exit(0);
   } catch (e) {
-    post({ type: 'error', message: (e as Error).stack ?? String(e) });
+    reply({ type: 'error', message: (e as Error).stack ?? String(e) });
   }
 });
 post({ type: 'ready' });
