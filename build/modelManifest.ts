@@ -1,14 +1,9 @@
 /** Build-time helper (Node) shared by the app's and the bench page's Vite configs. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ModelEntry } from '../src/engine/protocol';
+import type { MetadataProps } from '../src/model/metadata';
 import { readOnnxMetadata } from '../src/model/onnxMetadata';
-
-export interface ModelEntry {
-  file: string;
-  scale: number;
-  bytes: number;
-  metadata: Record<string, string>;
-}
 
 /** models/index.json: the .onnx files present in `dir` plus their metadata, so the app discovers what exists. */
 export function modelManifest(dir: string): { models: ModelEntry[] } {
@@ -17,7 +12,7 @@ export function modelManifest(dir: string): { models: ModelEntry[] } {
   for (const f of readdirSync(dir).sort()) {
     if (!f.endsWith('.onnx')) continue;
     const bytes = readFileSync(join(dir, f));
-    let metadata: Record<string, string> = {};
+    let metadata: MetadataProps = {};
     try {
       metadata = readOnnxMetadata(bytes);
     } catch {

@@ -1,15 +1,17 @@
 /** Messages between the UI thread and the inference worker (src/engine/worker.ts). */
+import type { MetadataProps } from '../model/metadata';
 
 export type EpName = 'webgpu' | 'wasm';
 export type Mode = 'evaluate' | 'upscale';
 export type Scale = 2 | 3 | 4;
 export const SCALES: readonly Scale[] = [2, 3, 4];
 
+/** One model of models/index.json (build/modelManifest.ts writes it): its file and metadata_props. */
 export interface ModelEntry {
   file: string;
   scale: number;
   bytes: number;
-  metadata: Record<string, string>;
+  metadata: MetadataProps;
 }
 
 /** What the badge shows: the EP actually in use, why, and where the nodes run. */

@@ -6,6 +6,7 @@
  * choice and its fallbacks. The UI thread never does pixel work.
  */
 import type { RgbImage } from '../core/image';
+import { channelsOf, receptiveRadiusOf } from '../model/metadata';
 import { decodeImage } from './decode';
 import { encodeImage } from './encode';
 import { describeFailure, runJob } from './pipeline';
@@ -33,19 +34,13 @@ function model(scale: number): ModelEntry | undefined {
 }
 
 function overlapOf(m: ModelEntry): number {
-  const r = Number(m.metadata.receptiveRadius);
-  return Number.isFinite(r) && r >= 0 ? r : 32;
+  return receptiveRadiusOf(m.metadata);
 }
 
 function tileFor(m: ModelEntry): number {
   if (forcedTile) return forcedTile;
   if (choice.ep === 'webgpu' && choice.bindingLimit) {
-    let channels = 32;
-    try {
-      channels = JSON.parse(m.metadata.config).channels ?? 32;
-    } catch {
-      /* default */
-    }
+    const channels = channelsOf(m.metadata);
     // Bound on any intermediate's channel count: MRB concatenations, the pixel-shuffle input.
     return tileForBindingLimit(choice.bindingLimit, Math.max(4 * channels, 3 * m.scale * m.scale), overlapOf(m));
   }

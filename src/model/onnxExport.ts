@@ -17,6 +17,7 @@
 import { packBits } from '../core/bitpack';
 import { BICUBIC_PAD, bicubicKernel } from './bicubicKernel';
 import { paperOps, paramCount, receptiveRadius, type NetGraph, type Op } from './graph';
+import type { ModelMetadata, ProvenanceMetadata } from './metadata';
 import { DataType, encodeModel, floatTensor, int64Tensor, uint8Tensor, type Attr, type NodeProto, type TensorProto } from './onnxProto';
 
 export const OPSET = 18;
@@ -148,7 +149,7 @@ function bicubic(b: Builder, x: string, s: number): string {
   ]);
 }
 
-export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, stats: ExportStats, extraMetadata: Record<string, string> = {}): Uint8Array {
+export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, stats: ExportStats, extraMetadata: ProvenanceMetadata & Record<string, string> = {}): Uint8Array {
   const cfg = g.config;
   if (cfg.batchNorm || g.ops.some((o) => o.op === 'batchnorm')) {
     throw new Error('cannot export a network with batchNorm: BN is the ablation-only baseline (BTM replaces it)');
@@ -240,7 +241,7 @@ export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, st
   b.node('Clip', [get(g.output), b.f(0), b.f(1)], [], 'sr');
 
   const s = cfg.scale;
-  const metadata: Record<string, string> = {
+  const own: ModelMetadata = {
     scale: String(s),
     config: JSON.stringify(cfg),
     mean: JSON.stringify(Array.from(stats.mean)),
@@ -248,8 +249,8 @@ export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, st
     params: String(paramCount(g)),
     ops: String(Math.round(paperOps(g, OPS_LR_SIZE.height, OPS_LR_SIZE.width))),
     receptiveRadius: String(receptiveRadius(g)),
-    ...extraMetadata,
   };
+  const metadata = { ...own, ...extraMetadata };
   return encodeModel({
     irVersion: IR_VERSION,
     opsetImports: [{ domain: '', version: OPSET }],

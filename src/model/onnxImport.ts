@@ -4,8 +4,8 @@
  * binarizes to the same signs and the same alpha (up to float rounding of mean|W|).
  */
 import { unpackBits } from '../core/bitpack';
-import { parseNetConfig } from './config';
 import { buildGraph, type NetGraph } from './graph';
+import { netConfigOf } from './metadata';
 import { decodeModel, tensorFloats } from './onnxProto';
 
 export interface ImportedModel {
@@ -25,8 +25,7 @@ function oihwToHwio(w: Float32Array, kh: number, kw: number, cin: number, cout: 
 
 export function importOnnx(bytes: Uint8Array): ImportedModel {
   const m = decodeModel(bytes);
-  if (!m.metadata.config) throw new Error('not a bitsr model (no config metadata)');
-  const graph = buildGraph(parseNetConfig(JSON.parse(m.metadata.config)));
+  const graph = buildGraph(netConfigOf(m.metadata));
   const inits = new Map(m.graph.initializers.map((t) => [t.name, t]));
   const need = (name: string) => {
     const t = inits.get(name);

@@ -2,8 +2,9 @@
  * What an exported bitsr model costs: file size by kind of payload, parameter count and the
  * paper's OPs. Pure TS (parses the ONNX file itself), for `npm run export -- --info` and the app.
  */
-import { parseNetConfig, type NetConfig } from './config';
+import type { NetConfig } from './config';
 import { buildGraph, forwardMacs, paramCount, receptiveRadius, type ParamGroup } from './graph';
+import { netConfigOf, PROVENANCE_KEYS } from './metadata';
 import { OPS_LR_SIZE } from './onnxExport';
 import { DataType, decodeModel } from './onnxProto';
 
@@ -38,8 +39,7 @@ export function onnxModelInfo(bytes: Uint8Array): OnnxModelInfo {
   } catch (e) {
     throw new Error(`not a valid ONNX file (${(e as Error).message})`);
   }
-  if (!m.metadata.config) throw new Error('not a bitsr model (no config metadata)');
-  const config = parseNetConfig(JSON.parse(m.metadata.config));
+  const config = netConfigOf(m.metadata);
   const g = buildGraph(config);
   const groups = new Map<string, ParamGroup>(g.params.map((p) => [p.name, p.group]));
   const sizes = new Map(g.params.map((p) => [p.name, p.shape.reduce((a, b) => a * b, 1)]));
@@ -98,6 +98,6 @@ export function formatModelInfo(i: OnnxModelInfo): string {
     `OPs for a ${OPS_LR_SIZE.width}x${OPS_LR_SIZE.height} LR input (FLOPs + BOPs/64, a MAC = 1 op): ${giga(i.ops)} (FLOPs ${giga(i.macs.fp)}, BOPs ${giga(i.macs.binary)})`,
     `receptive radius: ${i.receptiveRadius} LR px`,
   ];
-  for (const k of ['steps', 'data', 'commit', 'eval']) if (i.metadata[k]) lines.push(`${k}: ${i.metadata[k].length > 300 ? i.metadata[k].slice(0, 300) + '…' : i.metadata[k]}`);
+  for (const k of PROVENANCE_KEYS) if (i.metadata[k]) lines.push(`${k}: ${i.metadata[k].length > 300 ? i.metadata[k].slice(0, 300) + '…' : i.metadata[k]}`);
   return lines.join('\n');
 }

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, relative } from 'node:path';
 import { buildGraph } from '../../src/model/graph';
+import { type ProvenanceMetadata } from '../../src/model/metadata';
 import { exportOnnx } from '../../src/model/onnxExport';
 import { formatModelInfo, onnxModelInfo } from '../../src/model/onnxInfo';
 import { loadCheckpoint } from '../engine/checkpoint';
@@ -80,12 +81,13 @@ async function main(a: Args): Promise<void> {
   const rel = (p: unknown) => (typeof p === 'string' && isAbsolute(p) ? relative(process.cwd(), p) || '.' : p);
   const dirs = Array.isArray(ck.info.data) ? ck.info.data.map(rel) : rel(ck.info.data ?? null);
   const data = { dirs, images: ck.info.images ?? null, val: rel(ck.info.val ?? null) };
-  const bytes = exportOnnx(graph, ck.params, ck.stats, {
+  const provenance: ProvenanceMetadata = {
     steps: String(ck.step),
     data: JSON.stringify(data),
     ...(evals.length ? { eval: JSON.stringify(evals) } : {}),
     commit: gitCommit(),
-  });
+  };
+  const bytes = exportOnnx(graph, ck.params, ck.stats, provenance);
   writeFileSync(out, bytes);
   console.log(`wrote ${out}`);
   console.log(formatModelInfo(onnxModelInfo(bytes)));
