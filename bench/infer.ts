@@ -104,7 +104,7 @@ function modelsFor(a: Args): { dir: string; source: string; kind: string } {
 
 function buildBench(modelsDir: string): string {
   const h = createHash('sha256');
-  for (const p of ['bench/main.ts', 'bench/index.html', 'bench/vite.config.ts', 'package-lock.json', ...readdirSync(join(ROOT, 'src/engine')).map((f) => `src/engine/${f}`)]) {
+  for (const p of ['bench/main.ts', 'bench/index.html', 'bench/vite.config.ts', 'build/sitePlugin.ts', 'build/modelManifest.ts', 'package-lock.json', ...readdirSync(join(ROOT, 'src/engine')).map((f) => `src/engine/${f}`)]) {
     h.update(p).update(readFileSync(join(ROOT, p)));
   }
   for (const f of readdirSync(modelsDir).sort()) h.update(f).update(readFileSync(join(modelsDir, f)));

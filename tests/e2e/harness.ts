@@ -31,7 +31,7 @@ function hashInputs(): string {
     if (st.isDirectory()) for (const f of readdirSync(p).sort()) walk(join(p, f));
     else h.update(p).update(readFileSync(p));
   };
-  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'tests/helpers/models.ts', 'package-lock.json']) walk(join(ROOT, p));
+  for (const p of ['src', 'public', 'index.html', 'vite.config.ts', 'build', 'tests/helpers/models.ts', 'package-lock.json']) walk(join(ROOT, p));
   return h.digest('hex').slice(0, 16);
 }
 
