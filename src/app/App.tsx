@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { useShallow } from 'zustand/react/shallow';
 import { SCALES, type Mode, type ModelEntry, type Scale } from '../engine/protocol';
 import { limitsText } from '../engine/limits';
 import { ComparePanel, CompareSlider } from './Compare';
@@ -177,7 +178,24 @@ function pickFile(items: DataTransferItemList | FileList | null | undefined): Fi
 }
 
 export function App() {
-  const s = useStore();
+  // Only the fields the page shows: the compare slider's position and the cards' own state do
+  // not re-render it (useShallow: a new object each call, equal when its fields are).
+  const { mode, busy, progress, errors, notice, source, compareWith, results, open, cancel, dismissErrors, setCompareWith } = useStore(
+    useShallow((s) => ({
+      mode: s.mode,
+      busy: s.busy,
+      progress: s.progress,
+      errors: s.errors,
+      notice: s.notice,
+      source: s.source,
+      compareWith: s.compareWith,
+      results: s.results,
+      open: s.open,
+      cancel: s.cancel,
+      dismissErrors: s.dismissErrors,
+      setCompareWith: s.setCompareWith,
+    })),
+  );
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
@@ -197,11 +215,11 @@ export function App() {
     e.preventDefault();
     setDragging(false);
     const f = pickFile(e.dataTransfer?.files) ?? pickFile(e.dataTransfer?.items);
-    if (f) s.open(f);
+    if (f) open(f);
     else useStore.setState({ errors: ['the dropped item is not a file'] });
   };
 
-  const pct = s.progress && s.progress.total > 0 ? Math.round((100 * s.progress.done) / s.progress.total) : 0;
+  const pct = progress && progress.total > 0 ? Math.round((100 * progress.done) / progress.total) : 0;
   return (
     <div
       className={`page${dragging ? ' dragging' : ''}`}
@@ -235,53 +253,53 @@ export function App() {
             hidden
             onChange={(e) => {
               const f = e.target.files?.[0];
-              if (f) s.open(f);
+              if (f) open(f);
               e.target.value = '';
             }}
           />
-          <span className="hint">or drop / paste an image ({s.mode === 'evaluate' ? 'it is the ground truth; bitsr sees its bicubic downscale' : 'it is the low-resolution input'})</span>
+          <span className="hint">or drop / paste an image ({mode === 'evaluate' ? 'it is the ground truth; bitsr sees its bicubic downscale' : 'it is the low-resolution input'})</span>
         </div>
 
         {/* A job with no tiles (every scale skipped or bicubic only) has no progress to show once done. */}
-        {(s.busy || (s.progress && s.progress.total > 0)) && (
+        {(busy || (progress && progress.total > 0)) && (
           <div className="progress-row">
             <div className="progress" data-testid="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} aria-label="inference progress">
               <div style={{ width: `${pct}%` }} />
             </div>
-            <span data-testid="progress-text">{s.progress ? `${s.progress.done}/${s.progress.total} tiles` : 'decoding…'}</span>
-            <button data-testid="cancel" disabled={!s.busy} onClick={() => s.cancel()}>
+            <span data-testid="progress-text">{progress ? `${progress.done}/${progress.total} tiles` : 'decoding…'}</span>
+            <button data-testid="cancel" disabled={!busy} onClick={() => cancel()}>
               Cancel
             </button>
           </div>
         )}
 
-        {s.errors.length > 0 && (
+        {errors.length > 0 && (
           <div className="error" data-testid="error" role="alert">
-            {s.errors.map((e, i) => (
+            {errors.map((e, i) => (
               <p key={i}>{e}</p>
             ))}
-            <button onClick={() => s.dismissErrors()}>Dismiss</button>
+            <button onClick={() => dismissErrors()}>Dismiss</button>
           </div>
         )}
-        {s.notice && (
+        {notice && (
           <div className="notice" data-testid="notice" role="status">
-            {s.notice}
+            {notice}
           </div>
         )}
 
-        {s.source && (
+        {source && (
           <div className="source">
-            {s.source.name}: {s.source.width}×{s.source.height}
-            {s.source.grayscale ? ' · grayscale' : ''}
-            {s.source.alpha ? ' · alpha (upscaled with bicubic)' : ''} · {s.source.mode}
+            {source.name}: {source.width}×{source.height}
+            {source.grayscale ? ' · grayscale' : ''}
+            {source.alpha ? ' · alpha (upscaled with bicubic)' : ''} · {source.mode}
           </div>
         )}
 
         <div className="compare-bar">
           <span>compare</span>
-          <select aria-label="compare with" value={s.compareWith} onChange={(e) => s.setCompareWith(e.target.value as 'bicubic' | 'gt')}>
+          <select aria-label="compare with" value={compareWith} onChange={(e) => setCompareWith(e.target.value as 'bicubic' | 'gt')}>
             <option value="bicubic">bicubic | bitsr</option>
-            <option value="gt" disabled={(s.source?.mode ?? s.mode) !== 'evaluate'}>
+            <option value="gt" disabled={(source?.mode ?? mode) !== 'evaluate'}>
               ground truth | bitsr
             </option>
           </select>
@@ -290,7 +308,7 @@ export function App() {
 
         <div className="grid">
           {SCALES.map((scale) => (
-            <ScaleCard key={scale} scale={scale} r={s.results[scale]} />
+            <ScaleCard key={scale} scale={scale} r={results[scale]} />
           ))}
         </div>
       </main>
