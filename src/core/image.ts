@@ -60,13 +60,14 @@ export interface Region {
 
 /**
  * Interleaved RGBA 8-bit (clamped, rounded), e.g. for PNG encoding or canvas ImageData; of the
- * top-left `region` only, when given (no float copy of the crop).
+ * top-left `region` only, when given (no float copy of the crop); written into `into` when it is
+ * long enough.
  */
-export function toRgba8(img: RgbImage, region: Region = img): Uint8ClampedArray {
+export function toRgba8(img: RgbImage, region: Region = img, into?: Uint8ClampedArray): Uint8ClampedArray {
   const { width: w, height: h } = region;
   if (w > img.width || h > img.height) throw new Error(`region ${w}x${h} outside image ${img.width}x${img.height}`);
   const n = img.width * img.height;
-  const out = new Uint8ClampedArray(w * h * 4);
+  const out = into && into.length >= w * h * 4 ? into.subarray(0, w * h * 4) : new Uint8ClampedArray(w * h * 4);
   const { data, alpha } = img;
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {

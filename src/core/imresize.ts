@@ -75,13 +75,19 @@ export function resizePlaneInto<T extends Float32Array | Float64Array>(
   out: T,
   /** Row pitch of `src` (> w reads the top-left w×h of a wider plane in place). */
   stride = w,
+  /** Scratch for the first pass, at least max(w·outH, outW·h) long; reused across planes. */
+  scratch?: Float64Array,
 ): T {
   const ch = contributions(h, outH, scaleH);
   const cw = contributions(w, outW, scaleW);
   // Rows first (MATLAB resizes the dimension with the smaller scale first; ties: dim 1).
   const order = scaleW < scaleH ? 'wFirst' : 'hFirst';
-  if (order === 'hFirst') return resizeW(resizeH(src, w, h, ch, new Float64Array(w * outH), stride), w, outH, cw, out);
-  return resizeH(resizeW(src, w, h, cw, new Float64Array(outW * h), stride), outW, h, ch, out);
+  if (order === 'hFirst') return resizeW(resizeH(src, w, h, ch, firstPass(scratch, w * outH), stride), w, outH, cw, out);
+  return resizeH(resizeW(src, w, h, cw, firstPass(scratch, outW * h), stride), outW, h, ch, out);
+}
+
+function firstPass(scratch: Float64Array | undefined, n: number): Float64Array {
+  return scratch && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
 }
 
 function resizeH<T extends Float32Array | Float64Array>(src: ArrayLike<number>, w: number, _h: number, c: Contributions, out: T, stride = w): T {
@@ -123,19 +129,31 @@ function resizeW<T extends Float32Array | Float64Array>(src: ArrayLike<number>, 
  * `outSize` is given. Alpha, if present, is resized the same way. With `region`, only the image's
  * top-left region is resized, read in place (the mod-crop without a copy).
  */
-export function imresize(img: RgbImage, scale: number, outSize?: { width: number; height: number }, region: Region = img): RgbImage {
+export function imresize(
+  img: RgbImage,
+  scale: number,
+  outSize?: { width: number; height: number },
+  region: Region = img,
+  /** Storage for the output's RGB planes (at least 3·outW·outH), e.g. reused across a job. */
+  into?: Float32Array,
+): RgbImage {
   if (!(scale > 0) || !Number.isFinite(scale)) throw new Error(`invalid resize scale ${scale}`);
   const { width: w, height: h } = region;
   if (w > img.width || h > img.height || w < 1 || h < 1) throw new Error(`region ${w}x${h} outside image ${img.width}x${img.height}`);
   const outW = outSize?.width ?? Math.ceil(w * scale - 1e-9);
   const outH = outSize?.height ?? Math.ceil(h * scale - 1e-9);
-  const out = createImage(outW, outH, !!img.alpha);
+  const out: RgbImage =
+    into && into.length >= 3 * outW * outH
+      ? { width: outW, height: outH, data: into.subarray(0, 3 * outW * outH), ...(img.alpha ? { alpha: new Float32Array(outW * outH) } : {}) }
+      : createImage(outW, outH, !!img.alpha);
   const n = img.width * img.height;
   const m = outW * outH;
+  // One first-pass buffer for every plane (a 2048² x2 upscale: 67 MB once, not per plane).
+  const scratch = new Float64Array(Math.max(w * outH, outW * h));
   for (let c = 0; c < 3; c++) {
     const plane = img.data.subarray(c * n, (c + 1) * n);
-    resizePlaneInto(plane, w, h, outW, outH, scale, scale, out.data.subarray(c * m, (c + 1) * m), img.width);
+    resizePlaneInto(plane, w, h, outW, outH, scale, scale, out.data.subarray(c * m, (c + 1) * m), img.width, scratch);
   }
-  if (img.alpha && out.alpha) resizePlaneInto(img.alpha, w, h, outW, outH, scale, scale, out.alpha, img.width);
+  if (img.alpha && out.alpha) resizePlaneInto(img.alpha, w, h, outW, outH, scale, scale, out.alpha, img.width, scratch);
   return img.grayscale ? { ...out, grayscale: true } : out;
 }

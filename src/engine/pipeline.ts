@@ -57,8 +57,8 @@ export interface JobDeps<E = RgbImage> {
   /** Turns a finished image (its top-left `region`, when given) into what the 'scale' event carries. */
   encode(img: RgbImage, region?: Region): Promise<E> | E;
   model(scale: Scale): ModelSlot | undefined;
-  /** Runs the model tiled (runTiled), calling onTile after each tile. */
-  infer(scale: Scale, lr: RgbImage, onTile: () => void): Promise<RgbImage>;
+  /** Runs the model tiled (runTiled, output in `out` when given), calling onTile after each tile. */
+  infer(scale: Scale, lr: RgbImage, onTile: () => void, out?: Float32Array): Promise<RgbImage>;
   isCancelled(): boolean;
   emit(e: JobEvent<E>): Promise<void> | void;
   yieldTask?: () => Promise<void>;
@@ -67,6 +67,12 @@ export interface JobDeps<E = RgbImage> {
 /** LR size at `scale`: the image itself in Upscale, the mod-cropped HR ÷ scale in Evaluate. */
 function lrSize(width: number, height: number, scale: Scale, mode: Mode): { w: number; h: number } {
   return mode === 'upscale' ? { w: width, h: height } : { w: Math.floor(width / scale), h: Math.floor(height / scale) };
+}
+
+/** Output pixels at `scale`: the mod-cropped image in Evaluate, the image × scale² in Upscale. */
+function outputPixels(width: number, height: number, scale: Scale, mode: Mode): number {
+  const { w, h } = lrSize(width, height, scale, mode);
+  return w * scale * h * scale;
 }
 
 export function planJob(width: number, height: number, mode: Mode, model: (s: Scale) => ModelSlot | undefined): ScalePlan[] {
@@ -87,6 +93,9 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   let done = 0;
   await d.emit({ type: 'progress', done, total });
+  // One output buffer for the job, sized for its largest scale (see runScale).
+  const outLength = Math.max(0, ...plans.filter((p) => !p.skip).map((p) => 3 * outputPixels(img.width, img.height, p.scale, d.mode)));
+  let out: Float32Array | undefined;
   // Known from the size alone: said at once, so a cancelled job still shows why they never ran.
   for (const p of plans) if (p.skip) await d.emit({ type: 'skipped', scale: p.scale, message: p.skip });
   for (const p of plans) {
@@ -94,7 +103,7 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
     await yieldTask();
     if (d.isCancelled()) return { cancelled: true };
     try {
-      await runScale(img, p.scale, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }));
+      await runScale(img, p.scale, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }), (out ??= new Float32Array(outLength)));
     } catch (e) {
       if (e instanceof CancelledError) return { cancelled: true };
       await d.emit({ type: 'skipped', scale: p.scale, message: `x${p.scale}: ${describeFailure(e)}` });
@@ -103,7 +112,11 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
   return { cancelled: d.isCancelled() };
 }
 
-async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void): Promise<void> {
+/**
+ * One scale. `out` holds the full-size output planes: the bicubic image, then (once that is
+ * encoded) the SR image, at every scale of the job, so no 200 MB array is left to the GC.
+ */
+async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void, out: Float32Array): Promise<void> {
   const step = async () => {
     await yieldTask();
     if (d.isCancelled()) throw new CancelledError();
@@ -121,7 +134,7 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
   } else lr = img;
   const evaluateOrSkip = (out: RgbImage) => (d.mode === 'evaluate' ? evaluate(out, img, scale, true) : undefined);
   await step();
-  let bicubicImg: RgbImage | undefined = imresize(lr, scale);
+  let bicubicImg: RgbImage | undefined = imresize(lr, scale, undefined, undefined, out);
   const { width, height } = bicubicImg;
   const alpha = bicubicImg.alpha;
   const bicubicMetrics = evaluateOrSkip(bicubicImg);
@@ -136,7 +149,7 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     let rgb: RgbImage;
     try {
       const t0 = performance.now();
-      rgb = await d.infer(scale, lr, onTile);
+      rgb = await d.infer(scale, lr, onTile, out);
       ms = performance.now() - t0;
     } catch (e) {
       if (e instanceof CancelledError) throw e;

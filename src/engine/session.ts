@@ -8,18 +8,21 @@
  * so it is not used unless forced with ?ep=webgpu.
  */
 import * as ort from 'onnxruntime-web/webgpu';
-import { createImage, type RgbImage } from '../core/image';
+import type { RgbImage } from '../core/image';
 import { parsePlacement } from './placement';
 import type { EpInfo, EpName } from './protocol';
 
 // ---- console capture -------------------------------------------------------------------------
 // ORT's C++ logger writes through Emscripten's out()/err(), which bind console.log/error when the
-// wasm module is instantiated (at the first session). Patching console before that, here at
-// module load, lets us read the "placed on [...]" lines written during session creation.
+// wasm module is instantiated, at the first session creation. So console is patched around every
+// session creation (withConsoleCapture) and restored after: the wrappers bound at instantiation
+// keep reading `capture`, so the "placed on [...]" lines written while a later session is created
+// are captured too, and ORT's verbose lines stay out of the console; nothing else is filtered.
 const capture = { on: false, lines: [] as string[], inShader: false };
-for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-  const orig = console[k].bind(console);
-  console[k] = (...args: unknown[]) => {
+const CONSOLE_KEYS = ['log', 'info', 'warn', 'error', 'debug'] as const;
+
+function capturing(orig: (...args: unknown[]) => void): (...args: unknown[]) => void {
+  return (...args: unknown[]) => {
     const line = args.map((a) => (typeof a === 'string' ? a : String(a))).join(' ');
     if (capture.on) capture.lines.push(line);
     // With verbose logging the WebGPU EP dumps every shader it compiles (at the first run).
@@ -32,6 +35,33 @@ for (const k of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     if (/^\[?[VI]:onnxruntime|^\d{4}-\d\d-\d\d .*\[[VI]:onnxruntime/.test(line)) return;
     orig(...args);
   };
+}
+
+/**
+ * Runs `f` with console patched (the lines written meanwhile go to capture.lines when `on`), then
+ * restores console, also when `f` throws.
+ */
+let saved: Array<(...args: unknown[]) => void> | null = null;
+async function withConsoleCapture<T>(on: boolean, f: () => Promise<T>): Promise<T> {
+  // Sessions are created one at a time; an overlapping call would find console already patched.
+  const outer = saved === null;
+  if (outer) {
+    const orig = CONSOLE_KEYS.map((k) => console[k]);
+    saved = orig;
+    CONSOLE_KEYS.forEach((k, i) => (console[k] = capturing(orig[i].bind(console))));
+    capture.lines = [];
+  }
+  capture.on = on;
+  try {
+    return await f();
+  } finally {
+    capture.on = false;
+    if (outer && saved) {
+      const orig = saved;
+      CONSOLE_KEYS.forEach((k, i) => (console[k] = orig[i]));
+      saved = null;
+    }
+  }
 }
 
 export interface EpChoice {
@@ -109,19 +139,18 @@ export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<Sr
     // staying reserved for the session's lifetime (three sessions, one per scale).
     enableCpuMemArena: false,
   };
-  let session: ort.InferenceSession;
-  capture.lines = [];
+  // Node placement is read from ORT's verbose log, on WebGPU only (wasm runs every node itself).
   if (ep === 'webgpu') {
     opts.logSeverityLevel = 0;
     ort.env.logLevel = 'verbose';
-    capture.on = true;
   }
-  try {
-    session = await ort.InferenceSession.create(bytes, opts);
-  } finally {
-    capture.on = false;
-    ort.env.logLevel = 'warning';
-  }
+  const session = await withConsoleCapture(ep === 'webgpu', async () => {
+    try {
+      return await ort.InferenceSession.create(bytes, opts);
+    } finally {
+      ort.env.logLevel = 'warning';
+    }
+  });
   if (!session.inputNames.includes('lr') || !session.outputNames.includes('sr')) {
     await session.release();
     throw new Error(`model must have input 'lr' and output 'sr' (has ${session.inputNames} -> ${session.outputNames})`);
@@ -139,10 +168,10 @@ export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<Sr
       const sr = out.sr;
       const [, c, oh, ow] = sr.dims as number[];
       if (c !== 3 || oh !== h * scale || ow !== w * scale) throw new Error(`model output ${sr.dims} does not match x${scale} of ${w}×${h}`);
-      const img = createImage(ow, oh);
-      img.data.set((await sr.getData()) as Float32Array);
+      // getData() already copies out of the wasm heap; no second copy.
+      const data = (await sr.getData()) as Float32Array;
       sr.dispose();
-      return img;
+      return { width: ow, height: oh, data };
     },
     release: () => session.release(),
   };

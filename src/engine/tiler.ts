@@ -29,6 +29,8 @@ export interface TiledOptions {
   isCancelled?: () => boolean;
   /** Lets queued messages (Cancel) run between tiles; default: a macrotask turn. */
   yieldTask?: () => Promise<void>;
+  /** Storage for the output planes (at least 3·W·H), reused across a job's scales. */
+  out?: Float32Array;
 }
 
 export function tileCount(width: number, height: number, tile: number, overlap: number): number {
@@ -57,7 +59,10 @@ export async function runTiled(img: RgbImage, run: TileRunner, o: TiledOptions):
   const tiles = planTiles(img.width, img.height, o.tile, o.overlap);
   const yieldTask = o.yieldTask ?? yieldToEventLoop;
   // Each tile's core goes straight into the output: no list of tile outputs, no merge copy.
-  const out = createImage(img.width * o.scale, img.height * o.scale);
+  const W = img.width * o.scale;
+  const H = img.height * o.scale;
+  // The tile cores cover the whole output, so reused storage needs no clearing.
+  const out: RgbImage = o.out && o.out.length >= 3 * W * H ? { width: W, height: H, data: o.out.subarray(0, 3 * W * H) } : createImage(W, H);
   for (let i = 0; i < tiles.length; i++) {
     await yieldTask();
     if (o.isCancelled?.()) throw new CancelledError();

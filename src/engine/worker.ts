@@ -8,7 +8,7 @@
 import type { RgbImage } from '../core/image';
 import { channelsOf, receptiveRadiusOf } from '../model/metadata';
 import { decodeImage } from './decode';
-import { encodeImage } from './encode';
+import { createEncoder } from './encode';
 import { describeFailure, runJob } from './pipeline';
 import { SCALES, type EpName, type FromWorker, type Mode, type ModelEntry, type Scale, type ToWorker } from './protocol';
 import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
@@ -101,11 +101,11 @@ async function switchToWasm(reason: string): Promise<void> {
 }
 
 /** Runs the model; a lost GPU device is recovered once by recreating the session, then by wasm. */
-async function infer(scale: number, lr: RgbImage, job: number, onTile: () => void): Promise<RgbImage> {
+async function infer(scale: number, lr: RgbImage, job: number, onTile: () => void, out?: Float32Array): Promise<RgbImage> {
   const m = model(scale)!;
   const go = async () => {
     const s = await loadSession(scale);
-    return runTiled(lr, (t) => s.run(t, scale), { scale, tile: tileFor(m), overlap: overlapOf(m), onTile, isCancelled: () => cancelled.has(job) });
+    return runTiled(lr, (t) => s.run(t, scale), { scale, tile: tileFor(m), overlap: overlapOf(m), onTile, isCancelled: () => cancelled.has(job), out });
   };
   try {
     return await go();
@@ -140,16 +140,17 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
     return;
   }
   post({ type: 'decoded', job, mode, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
+  const encoder = createEncoder();
   const r = await runJob(img, {
     mode,
     model: (scale) => {
       const m = model(scale);
       return m ? { tile: tileFor(m), overlap: overlapOf(m) } : undefined;
     },
-    infer: (scale, lr, onTile) => infer(scale, lr, job, onTile),
+    infer: (scale, lr, onTile, out) => infer(scale, lr, job, onTile, out),
     isCancelled: () => cancelled.has(job),
     // One image at a time, so only one RGBA copy is alive at once.
-    encode: encodeImage,
+    encode: encoder.encode,
     emit: (e) => {
       if (e.type === 'progress') post({ type: 'progress', job, done: e.done, total: e.total });
       else if (e.type === 'skipped') post({ type: 'skipped', job, scale: e.scale, message: e.message });
@@ -167,6 +168,7 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
       }
     },
   });
+  encoder.release();
   post({ type: 'done', job, cancelled: r.cancelled });
   cancelled.delete(job);
 }

@@ -37,10 +37,12 @@ async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity) {
   let tiles = 0;
   const r = await runJob<RgbImage>(img, {
     mode,
-    encode: (im, r) => (r && (r.width !== im.width || r.height !== im.height) ? crop(im, 0, 0, r.width, r.height) : im),
+    // A copy, as a real encoder makes: the pipeline reuses its output storage across images.
+    encode: (im, r) => ({ ...crop(im, 0, 0, r?.width ?? im.width, r?.height ?? im.height), ...(im.grayscale ? { grayscale: true } : {}) }),
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
-    infer: (s, lr, onTile) =>
+    infer: (s, lr, onTile, out) =>
       runTiled(lr, (t) => models.get(s)!.run(t), {
+        out,
         scale: s,
         tile: TILE,
         overlap: overlap(s),
