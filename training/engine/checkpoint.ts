@@ -207,7 +207,7 @@ export function loadCheckpoint(p: string): Checkpoint {
 }
 
 /** The arrays of a version-2 checkpoint from its data file, checked against the header's tables, the network and the checksum. */
-function readData(path: string, raw: any, size: Map<string, number>): { params: Record<string, Float32Array>; arrays: Record<string, Float32Array> } {
+function readData(path: string, raw: { data?: unknown; params: unknown[]; optimizer?: { arrays?: unknown[] } }, size: Map<string, number>): { params: Record<string, Float32Array>; arrays: Record<string, Float32Array> } {
   assertLittleEndian();
   const bad = (m: string) => new Error(`${path}: ${m}`);
   const d = raw.data;
@@ -217,10 +217,10 @@ function readData(path: string, raw: any, size: Map<string, number>): { params: 
   const file = join(dirname(path), d.file);
   if (!existsSync(file)) throw bad(`data file ${file} not found (it must stay beside ${basename(path)})`);
   const buf = readFileSync(file);
-  const read = (entries: unknown, kind: string, param: (k: string) => string): Record<string, Float32Array> => {
+  const read = (entries: unknown[], kind: string, param: (k: string) => string): Record<string, Float32Array> => {
     const out: Record<string, Float32Array> = {};
-    for (const e of entries as any[]) {
-      const what = `${kind} '${e?.name}'`;
+    for (const e of entries) {
+      const what = `${kind} '${isObj(e) ? e.name : undefined}'`;
       if (!isObj(e) || typeof e.name !== 'string' || !isNums(e.shape) || !Number.isInteger(e.offset) || (e.offset as number) < 0 || (e.shape as number[]).some((n) => !Number.isInteger(n) || n < 0)) {
         throw bad(`table entry ${what} is damaged: expected {name, shape, offset}`);
       }
