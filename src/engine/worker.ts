@@ -1,128 +1,30 @@
 /// <reference lib="webworker" />
 /**
- * The inference worker: decodes the file and runs the job pipeline (pipeline.ts: the protocol's
- * LR in Evaluate, bitsr tiled and bicubic at x2/x3/x4, PSNR/SSIM with src/core/metrics, the same
- * code as `npm run eval`), posting each scale as it finishes. It owns the ORT sessions, the EP
- * choice and its fallbacks. The UI thread never does pixel work.
+ * The inference worker's messaging: it decodes the file and runs the job pipeline (pipeline.ts: the
+ * protocol's LR in Evaluate, bitsr tiled and bicubic at x2/x3/x4, PSNR/SSIM with src/core/metrics,
+ * the same code as `npm run eval`), posting each scale as it finishes, one job at a time. The ORT
+ * sessions, the EP choice and its fallbacks are sessions.ts's. The UI thread never does pixel work.
  */
 import type { RgbImage } from '../core/image';
-import { channelsOf, receptiveRadiusOf } from '../model/metadata';
 import { decodeImage } from './decode';
 import { createEncoder } from './encode';
 import { describeFailure, runJob } from './pipeline';
-import { SCALES, type EpName, type FromWorker, type Mode, type ModelEntry, type Scale, type ToWorker } from './protocol';
-import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
-import { CancelledError, runTiled, tileForBindingLimit } from './tiler';
+import type { EpName, FromWorker, Mode, ToWorker } from './protocol';
+import { Sessions } from './sessions';
+import { runTiled } from './tiler';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
+const firstLine = describeFailure;
 
-let base = '';
-let choice: EpChoice = { ep: 'wasm', reason: 'starting' };
-let threads = 1;
-let forcedTile: number | undefined;
-let models: ModelEntry[] = [];
-const sessions = new Map<number, Promise<SrSession>>();
-let lastSession: SrSession | null = null;
+const sessions = new Sessions((info) => post({ type: 'ep', info }));
 const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
-const WASM_TILE = 384;
-
-function model(scale: number): ModelEntry | undefined {
-  return models.find((m) => m.scale === scale);
+/** Runs the x`scale` model tiled on `lr`, output in `out` when given (sessions.ts recovers a lost GPU device). */
+function infer(scale: number, lr: RgbImage, job: number, onTile: () => void, out?: Float32Array): Promise<RgbImage> {
+  return sessions.run(scale, (s, { tile, overlap }) => runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile, isCancelled: () => cancelled.has(job), out }));
 }
-
-function overlapOf(m: ModelEntry): number {
-  return receptiveRadiusOf(m.metadata);
-}
-
-function tileFor(m: ModelEntry): number {
-  if (forcedTile) return forcedTile;
-  if (choice.ep === 'webgpu' && choice.bindingLimit) {
-    const channels = channelsOf(m.metadata);
-    // Bound on any intermediate's channel count: MRB concatenations, the pixel-shuffle input.
-    return tileForBindingLimit(choice.bindingLimit, Math.max(4 * channels, 3 * m.scale * m.scale), overlapOf(m));
-  }
-  return WASM_TILE;
-}
-
-function maxTile(): number {
-  return forcedTile ?? (models[0] ? tileFor(models[0]) : WASM_TILE);
-}
-
-function announce(): void {
-  post({ type: 'ep', info: epInfo(choice, threads, lastSession, maxTile()) });
-}
-
-async function loadSession(scale: number): Promise<SrSession> {
-  const m = model(scale);
-  if (!m) throw new Error(`no x${scale} model is installed`);
-  let p = sessions.get(scale);
-  if (!p) {
-    p = (async () => {
-      const res = await fetch(new URL(`models/${m.file}`, base));
-      if (!res.ok) throw new Error(`model ${m.file} failed to load (HTTP ${res.status})`);
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      try {
-        return await createSrSession(bytes, choice.ep);
-      } catch (e) {
-        if (choice.ep !== 'webgpu') throw new Error(`model ${m.file} failed to load: ${firstLine(e)}`);
-        // The GPU path failed for this model: fall back to wasm for everything (one EP, one badge).
-        await switchToWasm(`the GPU session failed (${firstLine(e)}); fell back to the CPU`);
-        try {
-          return await createSrSession(bytes, 'wasm');
-        } catch (e2) {
-          throw new Error(`model ${m.file} failed to load: ${firstLine(e2)}`);
-        }
-      }
-    })();
-    sessions.set(scale, p);
-    // A failed load is not cached: the next image retries.
-    p.catch(() => sessions.delete(scale));
-  }
-  const s = await p;
-  lastSession = s;
-  announce();
-  return s;
-}
-
-async function dropSessions(): Promise<void> {
-  const all = [...sessions.values()];
-  sessions.clear();
-  lastSession = null;
-  for (const p of all) await p.then((s) => s.release()).catch(() => undefined);
-}
-
-async function switchToWasm(reason: string): Promise<void> {
-  await dropSessions();
-  choice = { ep: 'wasm', reason };
-  announce();
-}
-
-/** Runs the model; a lost GPU device is recovered once by recreating the session, then by wasm. */
-async function infer(scale: number, lr: RgbImage, job: number, onTile: () => void, out?: Float32Array): Promise<RgbImage> {
-  const m = model(scale)!;
-  const go = async () => {
-    const s = await loadSession(scale);
-    return runTiled(lr, (t) => s.run(t, scale), { scale, tile: tileFor(m), overlap: overlapOf(m), onTile, isCancelled: () => cancelled.has(job), out });
-  };
-  try {
-    return await go();
-  } catch (e) {
-    if (e instanceof CancelledError || choice.ep !== 'webgpu' || !isDeviceLost(e)) throw e;
-    await dropSessions();
-    try {
-      return await go();
-    } catch (e2) {
-      if (e2 instanceof CancelledError) throw e2;
-      await switchToWasm(`the GPU device was lost (${firstLine(e2)}); fell back to the CPU`);
-      return go();
-    }
-  }
-}
-
-const firstLine = describeFailure;
 
 async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
   const name = (file as File).name || 'file';
@@ -143,10 +45,7 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
   const encoder = createEncoder();
   const r = await runJob(img, {
     mode,
-    model: (scale) => {
-      const m = model(scale);
-      return m ? { tile: tileFor(m), overlap: overlapOf(m) } : undefined;
-    },
+    model: (scale) => sessions.slot(scale),
     infer: (scale, lr, onTile, out) => infer(scale, lr, job, onTile, out),
     isCancelled: () => cancelled.has(job),
     // One image at a time, so only one RGBA copy is alive at once.
@@ -173,21 +72,15 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
   cancelled.delete(job);
 }
 
-async function init(forceEp: EpName | undefined, tile: number | undefined, b: string): Promise<void> {
-  base = b;
-  forcedTile = tile && tile >= 8 ? tile : undefined;
-  threads = configureOrt(base);
-  choice = await chooseEp(forceEp);
+async function init(forceEp: EpName | undefined, tile: number | undefined, base: string): Promise<void> {
+  await sessions.init(forceEp, tile, base);
   try {
-    const res = await fetch(new URL('models/index.json', base));
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    models = ((await res.json()) as { models: ModelEntry[] }).models.filter((m) => SCALES.includes(m.scale as Scale));
+    await sessions.loadModelList();
   } catch (e) {
-    models = [];
     post({ type: 'error', message: `cannot read the model list (models/index.json: ${firstLine(e)}); bicubic only` });
   }
-  post({ type: 'models', models });
-  announce();
+  post({ type: 'models', models: sessions.models });
+  sessions.announce();
 }
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => {

@@ -1,0 +1,153 @@
+/**
+ * The inference worker's ORT side, without messaging: the EP choice and its fallback to wasm, the
+ * installed models (models/index.json), one cached session per scale, the tile size per model, and
+ * recovery from a lost GPU device. The badge's EP info goes out through `onInfo`.
+ */
+import { channelsOf, receptiveRadiusOf } from '../model/metadata';
+import { describeFailure } from './pipeline';
+import { SCALES, type EpInfo, type EpName, type ModelEntry, type Scale } from './protocol';
+import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
+import { CancelledError, tileForBindingLimit } from './tiler';
+
+const WASM_TILE = 384;
+const firstLine = describeFailure;
+
+/** How a model is tiled: the tile side (input pixels) and the overlap (its receptive radius). */
+export interface TileSlot {
+  tile: number;
+  overlap: number;
+}
+
+export class Sessions {
+  private base = '';
+  private choice: EpChoice = { ep: 'wasm', reason: 'starting' };
+  private threads = 1;
+  private forcedTile: number | undefined;
+  private entries: ModelEntry[] = [];
+  private readonly cache = new Map<number, Promise<SrSession>>();
+  private last: SrSession | null = null;
+
+  constructor(private readonly onInfo: (info: EpInfo) => void) {}
+
+  /** Configures ORT (wasm files under `base`) and picks the EP; `tile` (≥ 8) forces the tile size. */
+  async init(forceEp: EpName | undefined, tile: number | undefined, base: string): Promise<void> {
+    this.base = base;
+    this.forcedTile = tile && tile >= 8 ? tile : undefined;
+    this.threads = configureOrt(base);
+    this.choice = await chooseEp(forceEp);
+  }
+
+  /** Reads models/index.json (the models of the supported scales); on failure none, and throws. */
+  async loadModelList(): Promise<void> {
+    try {
+      const res = await fetch(new URL('models/index.json', this.base));
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      this.entries = ((await res.json()) as { models: ModelEntry[] }).models.filter((m) => SCALES.includes(m.scale as Scale));
+    } catch (e) {
+      this.entries = [];
+      throw e;
+    }
+  }
+
+  get models(): ModelEntry[] {
+    return this.entries;
+  }
+
+  private model(scale: number): ModelEntry | undefined {
+    return this.entries.find((m) => m.scale === scale);
+  }
+
+  private tileFor(m: ModelEntry): number {
+    if (this.forcedTile) return this.forcedTile;
+    if (this.choice.ep === 'webgpu' && this.choice.bindingLimit) {
+      const channels = channelsOf(m.metadata);
+      // Bound on any intermediate's channel count: MRB concatenations, the pixel-shuffle input.
+      return tileForBindingLimit(this.choice.bindingLimit, Math.max(4 * channels, 3 * m.scale * m.scale), receptiveRadiusOf(m.metadata));
+    }
+    return WASM_TILE;
+  }
+
+  /** The tiling of the x`scale` model under the current EP; undefined when none is installed. */
+  slot(scale: number): TileSlot | undefined {
+    const m = this.model(scale);
+    return m ? { tile: this.tileFor(m), overlap: receptiveRadiusOf(m.metadata) } : undefined;
+  }
+
+  private maxTile(): number {
+    return this.forcedTile ?? (this.entries[0] ? this.tileFor(this.entries[0]) : WASM_TILE);
+  }
+
+  /** Sends the current EP info (the badge). */
+  announce(): void {
+    this.onInfo(epInfo(this.choice, this.threads, this.last, this.maxTile()));
+  }
+
+  private async load(scale: number): Promise<SrSession> {
+    const m = this.model(scale);
+    if (!m) throw new Error(`no x${scale} model is installed`);
+    let p = this.cache.get(scale);
+    if (!p) {
+      p = (async () => {
+        const res = await fetch(new URL(`models/${m.file}`, this.base));
+        if (!res.ok) throw new Error(`model ${m.file} failed to load (HTTP ${res.status})`);
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        try {
+          return await createSrSession(bytes, this.choice.ep);
+        } catch (e) {
+          if (this.choice.ep !== 'webgpu') throw new Error(`model ${m.file} failed to load: ${firstLine(e)}`);
+          // The GPU path failed for this model: fall back to wasm for everything (one EP, one badge).
+          await this.switchToWasm(`the GPU session failed (${firstLine(e)}); fell back to the CPU`);
+          try {
+            return await createSrSession(bytes, 'wasm');
+          } catch (e2) {
+            throw new Error(`model ${m.file} failed to load: ${firstLine(e2)}`);
+          }
+        }
+      })();
+      this.cache.set(scale, p);
+      // A failed load is not cached: the next image retries.
+      p.catch(() => this.cache.delete(scale));
+    }
+    const s = await p;
+    this.last = s;
+    this.announce();
+    return s;
+  }
+
+  private async drop(): Promise<void> {
+    const all = [...this.cache.values()];
+    this.cache.clear();
+    this.last = null;
+    for (const p of all) await p.then((s) => s.release()).catch(() => undefined);
+  }
+
+  private async switchToWasm(reason: string): Promise<void> {
+    await this.drop();
+    this.choice = { ep: 'wasm', reason };
+    this.announce();
+  }
+
+  /**
+   * Runs `f` on the x`scale` session (loaded on first use) with the model's tiling; a lost GPU
+   * device is recovered once by recreating the session, then by wasm.
+   */
+  async run<T>(scale: number, f: (s: SrSession, slot: TileSlot) => Promise<T>): Promise<T> {
+    const go = async () => {
+      const s = await this.load(scale);
+      return f(s, this.slot(scale)!);
+    };
+    try {
+      return await go();
+    } catch (e) {
+      if (e instanceof CancelledError || this.choice.ep !== 'webgpu' || !isDeviceLost(e)) throw e;
+      await this.drop();
+      try {
+        return await go();
+      } catch (e2) {
+        if (e2 instanceof CancelledError) throw e2;
+        await this.switchToWasm(`the GPU device was lost (${firstLine(e2)}); fell back to the CPU`);
+        return go();
+      }
+    }
+  }
+}
