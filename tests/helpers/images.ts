@@ -18,16 +18,7 @@ export function generatedPng(w: number, h: number, name: string): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}-${w}x${h}.png`);
   if (existsSync(file)) return file;
-  const png = new PNG({ width: w, height: h });
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 4;
-      png.data[i] = 128 + 100 * Math.sin(x / 5);
-      png.data[i + 1] = 128 + 100 * Math.cos(y / 7);
-      png.data[i + 2] = ((x >> 3) + (y >> 3)) % 2 ? 200 : 40;
-      png.data[i + 3] = 255;
-    }
-  writeFileSync(file, PNG.sync.write(png));
+  writeFileSync(file, patternPng(w, h, () => 255));
   return file;
 }
 
@@ -81,16 +72,7 @@ export function patternJpeg(w: number, h: number, quality = 90): Buffer {
  * colour: a premultiplying decoder reads those as black.
  */
 export function alphaPng(w: number, h: number): Buffer {
-  const png = new PNG({ width: w, height: h });
-  for (let y = 0; y < h; y++)
-    for (let x = 0; x < w; x++) {
-      const i = (y * w + x) * 4;
-      png.data[i] = 128 + 100 * Math.sin(x / 5);
-      png.data[i + 1] = 128 + 100 * Math.cos(y / 7);
-      png.data[i + 2] = ((x >> 3) + (y >> 3)) % 2 ? 200 : 40;
-      png.data[i + 3] = x % 7 === 0 || y < 4 ? 0 : Math.round((255 * (x + y)) / (w + h));
-    }
-  return PNG.sync.write(png);
+  return patternPng(w, h, (x, y) => (x % 7 === 0 || y < 4 ? 0 : Math.round((255 * (x + y)) / (w + h))));
 }
 
 export interface PngSpec {
@@ -148,4 +130,18 @@ export function pngBytes(s: PngSpec): Buffer {
     chunk('IDAT', deflateSync(raw)),
     chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** The test pattern (smooth + edges) as PNG bytes, with the given alpha per pixel. */
+function patternPng(w: number, h: number, alpha: (x: number, y: number) => number): Buffer {
+  const png = new PNG({ width: w, height: h });
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 4;
+      png.data[i] = 128 + 100 * Math.sin(x / 5);
+      png.data[i + 1] = 128 + 100 * Math.cos(y / 7);
+      png.data[i + 2] = ((x >> 3) + (y >> 3)) % 2 ? 200 : 40;
+      png.data[i + 3] = alpha(x, y);
+    }
+  return PNG.sync.write(png);
 }

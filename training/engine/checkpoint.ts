@@ -171,6 +171,7 @@ const isNums = (v: unknown, n?: number) => Array.isArray(v) && (n === undefined 
 export function loadCheckpoint(p: string): Checkpoint {
   const path = resolveCheckpointPath(p);
   if (!existsSync(path)) throw new Error(`checkpoint not found: ${path}`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- untrusted JSON; every field is checked below
   let raw: any;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { imresize } from '../../src/core/imresize';
-import { modCrop, quantize8, type RgbImage } from '../../src/core/image';
+import { modCrop, type RgbImage } from '../../src/core/image';
+import { makeLr } from '../../src/core/protocol';
 import type { DataStats } from '../engine/checkpoint';
 import { listImageSet } from '../eval/datasets';
 import { readImage } from '../io/imageIO';
@@ -37,7 +37,7 @@ function cachedLr(file: string, hr: RgbImage, scale: number, cacheDir: string): 
     const b = readFileSync(path);
     if (b.length === n) return new Uint8Array(b.buffer, b.byteOffset, b.length);
   }
-  const lr = to8(quantize8(imresize(hr, 1 / scale)));
+  const lr = to8(makeLr(hr, scale));
   mkdirSync(cacheDir, { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, lr);
