@@ -1,8 +1,9 @@
 /** UI-thread side of the worker protocol: one worker, typed messages. */
-import type { EpName, FromWorker, Mode, ToWorker } from './protocol';
+import { SCALES, type EpName, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 
 export interface EngineClient {
-  process(file: Blob, mode: Mode): number;
+  /** Submits a job; `scales` (default all) are the scales it runs. */
+  process(file: Blob, mode: Mode, scales?: readonly Scale[]): number;
   cancel(job: number): void;
 }
 
@@ -14,8 +15,8 @@ export function startEngine(opts: { forceEp?: EpName; tile?: number }, onMessage
   send({ type: 'init', base: new URL('.', document.baseURI).href, ...opts });
   let job = 0;
   return {
-    process(file, mode) {
-      send({ type: 'process', job: ++job, file, mode });
+    process(file, mode, scales = SCALES) {
+      send({ type: 'process', job: ++job, file, mode, scales: [...scales] });
       return job;
     },
     cancel(j) {

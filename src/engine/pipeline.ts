@@ -3,6 +3,8 @@
  * the inference worker runs it with onnxruntime-web, tests/unit/pipeline.test.ts with
  * onnxruntime-node over random image sizes.
  *
+ * - The job runs the scales it was given (`JobDeps.scales`, all by default); the others are not
+ *   planned, run or reported.
  * - The plan comes from the image size alone: every scale gets a tile count or a reason it is
  *   skipped (too small to evaluate, output too large), so the progress total is fixed up front
  *   and no pixels are held for scales not yet running.
@@ -10,6 +12,8 @@
  *   PNG in the browser) and dropped before the next is made; the mod-cropped ground truth is read
  *   in place. A 4096² Evaluate holds the source and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
+ * - A scale's `ms` is inference alone; loading its model (`JobDeps.prepare`) is timed apart as
+ *   `startupMs`, so a first image does not look slower than the model is.
  */
 import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
@@ -46,7 +50,10 @@ export type JobEvent<E = RgbImage> =
       sr?: E;
       /** Evaluate: the mod-cropped ground truth. */
       gt?: E;
+      /** Inference alone, ms. */
       ms?: number;
+      /** Model start-up (fetch + session creation) spent for this scale, ms; only when non-zero. */
+      startupMs?: number;
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
       /** The model could not run at this scale (the bicubic result is still there). */
       error?: string;
@@ -54,11 +61,18 @@ export type JobEvent<E = RgbImage> =
 
 export interface JobDeps<E = RgbImage> {
   mode: Mode;
+  /** The scales to run, in any order (run in SCALES order); all of them when absent. */
+  scales?: readonly Scale[];
   /** Turns a finished image (its top-left `region`, when given) into what the 'scale' event carries. */
   encode(img: RgbImage, region?: Region): Promise<E> | E;
   model(scale: Scale): ModelSlot | undefined;
   /** Runs the model tiled (runTiled, output in `out` when given), calling onTile after each tile. */
   infer(scale: Scale, lr: RgbImage, onTile: () => void, out?: Float32Array): Promise<RgbImage>;
+  /**
+   * Gets the x`scale` model ready before `infer` (fetch, session creation); resolves the ms that
+   * took, 0 when it was already loaded. Its time is not counted in the scale's `ms`.
+   */
+  prepare?(scale: Scale): Promise<number>;
   isCancelled(): boolean;
   emit(e: JobEvent<E>): Promise<void> | void;
   yieldTask?: () => Promise<void>;
@@ -75,9 +89,10 @@ function outputPixels(width: number, height: number, scale: Scale, mode: Mode): 
   return w * scale * h * scale;
 }
 
-export function planJob(width: number, height: number, mode: Mode, model: (s: Scale) => ModelSlot | undefined): ScalePlan[] {
+/** The plan of the `scales` (default all) that are run, in SCALES order. */
+export function planJob(width: number, height: number, mode: Mode, model: (s: Scale) => ModelSlot | undefined, scales: readonly Scale[] = SCALES): ScalePlan[] {
   const tooBig = inputSizeError(width, height);
-  return SCALES.map((scale) => {
+  return SCALES.filter((s) => scales.includes(s)).map((scale) => {
     const skip = tooBig ?? scaleSizeError(width, height, scale, mode);
     if (skip) return { scale, tiles: 0, skip: `x${scale}: ${skip}` };
     const m = model(scale);
@@ -89,7 +104,7 @@ export function planJob(width: number, height: number, mode: Mode, model: (s: Sc
 /** Runs every scale of `img`; resolves `{ cancelled }`. Per-scale failures are events, not throws. */
 export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancelled: boolean }> {
   const yieldTask = d.yieldTask ?? yieldToEventLoop;
-  const plans = planJob(img.width, img.height, d.mode, (s) => d.model(s));
+  const plans = planJob(img.width, img.height, d.mode, (s) => d.model(s), d.scales);
   const total = plans.reduce((s, p) => s + p.tiles, 0);
   let done = 0;
   await d.emit({ type: 'progress', done, total });
@@ -144,10 +159,13 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
   let sr: E | undefined;
   let srMetrics: MetricPair | undefined;
   let ms: number | undefined;
+  let startupMs = 0;
   let error: string | undefined;
   if (d.model(scale)) {
     let rgb: RgbImage;
     try {
+      if (d.prepare) startupMs = await d.prepare(scale);
+      await step();
       const t0 = performance.now();
       rgb = await d.infer(scale, lr, onTile, out);
       ms = performance.now() - t0;
@@ -171,6 +189,7 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     ...(sr !== undefined ? { sr } : {}),
     ...(gt !== undefined ? { gt } : {}),
     ...(ms !== undefined ? { ms } : {}),
+    ...(startupMs > 0 ? { startupMs } : {}),
     ...(bicubicMetrics ? { metrics: { bicubic: bicubicMetrics, ...(srMetrics ? { sr: srMetrics } : {}) } } : {}),
     ...(error ? { error } : {}),
   });

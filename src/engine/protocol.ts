@@ -33,14 +33,15 @@ export interface MetricPair {
 
 export type ToWorker =
   | { type: 'init'; forceEp?: EpName; tile?: number; base: string }
-  | { type: 'process'; job: number; file: Blob; mode: Mode }
+  /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
+  | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[] }
   | { type: 'cancel'; job: number };
 
 export type FromWorker =
   | { type: 'ep'; info: EpInfo }
   | { type: 'models'; models: ModelEntry[] }
   /** The file decoded: the job owns the results from now on (earlier results are replaced). */
-  | { type: 'decoded'; job: number; mode: Mode; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
+  | { type: 'decoded'; job: number; mode: Mode; scales: Scale[]; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
   | { type: 'progress'; job: number; done: number; total: number }
   | {
       type: 'scale';
@@ -54,7 +55,10 @@ export type FromWorker =
       previews?: { sr?: Blob; bicubic?: Blob; gt?: Blob };
       width: number;
       height: number;
+      /** Inference alone (the tiled model runs), ms. */
       ms?: number;
+      /** Fetching the model and creating its session, ms: present only when this job created it. */
+      startupMs?: number;
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
       error?: string;
     }

@@ -114,6 +114,18 @@ export class Sessions {
     return s;
   }
 
+  /**
+   * Loads the x`scale` session ahead of `run`, so start-up is timed apart from inference: resolves
+   * the ms spent fetching the model and creating its session, 0 when it was cached. (A session
+   * recreated by `run` after a lost GPU device counts as that run's time.)
+   */
+  async prepare(scale: number): Promise<number> {
+    const cached = this.cache.has(scale);
+    const t0 = performance.now();
+    await this.load(scale);
+    return cached ? 0 : performance.now() - t0;
+  }
+
   private async drop(): Promise<void> {
     const all = [...this.cache.values()];
     this.cache.clear();

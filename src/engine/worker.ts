@@ -9,7 +9,7 @@ import type { RgbImage } from '../core/image';
 import { decodeImage } from './decode';
 import { createEncoder } from './encode';
 import { describeFailure, runJob } from './pipeline';
-import type { EpName, FromWorker, Mode, ToWorker } from './protocol';
+import { SCALES, type EpName, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
 import { runTiled } from './tiler';
 
@@ -26,7 +26,10 @@ function infer(scale: number, lr: RgbImage, job: number, onTile: () => void, out
   return sessions.run(scale, (s, { tile, overlap }) => runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile, isCancelled: () => cancelled.has(job), out }));
 }
 
-async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
+async function processJob(job: number, file: Blob, mode: Mode, requested: readonly Scale[] | undefined): Promise<void> {
+  // A non-empty subset of SCALES, in their order; anything else means all of them.
+  const picked = SCALES.filter((s) => requested?.includes(s));
+  const scales = picked.length ? picked : [...SCALES];
   const name = (file as File).name || 'file';
   let img: RgbImage;
   try {
@@ -41,11 +44,13 @@ async function processJob(job: number, file: Blob, mode: Mode): Promise<void> {
     post({ type: 'done', job, cancelled: true });
     return;
   }
-  post({ type: 'decoded', job, mode, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
+  post({ type: 'decoded', job, mode, scales, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
   const encoder = createEncoder();
   const r = await runJob(img, {
     mode,
+    scales,
     model: (scale) => sessions.slot(scale),
+    prepare: (scale) => sessions.prepare(scale),
     infer: (scale, lr, onTile, out) => infer(scale, lr, job, onTile, out),
     isCancelled: () => cancelled.has(job),
     // One image at a time, so only one RGBA copy is alive at once.
@@ -90,6 +95,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   // One job at a time, in order; cancel messages bypass the queue.
-  const task = m.type === 'init' ? () => init(m.forceEp, m.tile, m.base) : () => processJob(m.job, m.file, m.mode);
+  const task = m.type === 'init' ? () => init(m.forceEp, m.tile, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
   queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
 };

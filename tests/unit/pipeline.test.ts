@@ -32,11 +32,12 @@ afterAll(async () => {
 
 const overlap = (s: Scale) => Number(models.get(s)!.metadata.receptiveRadius);
 
-async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity) {
+async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts: { scales?: Scale[]; prepare?: (s: Scale) => Promise<number> } = {}) {
   const events: JobEvent[] = [];
   let tiles = 0;
   const r = await runJob<RgbImage>(img, {
     mode,
+    ...opts,
     // A copy, as a real encoder makes: the pipeline reuses its output storage across images.
     encode: (im, r) => ({ ...crop(im, 0, 0, r?.width ?? im.width, r?.height ?? im.height), ...(im.grayscale ? { grayscale: true } : {}) }),
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
@@ -137,6 +138,55 @@ describe('job pipeline over random sizes (fast-check)', () => {
       expect(tiles).toBe(k);
       expect(events.filter((e) => e.type === 'scale')).toHaveLength(0);
     }
+  });
+
+  it('a job with scales [3] runs only x3, and its progress total counts only the x3 tiles', async () => {
+    const img = randomImage(60, 45, 21);
+    for (const mode of ['evaluate', 'upscale'] as Mode[]) {
+      const inferred: Scale[] = [];
+      const { events, tiles } = await job(img, mode, Infinity, {
+        scales: [3],
+        prepare: async (s) => {
+          inferred.push(s);
+          return 0;
+        },
+      });
+      expect(inferred).toEqual([3]);
+      expect(events.flatMap((e) => (e.type === 'progress' ? [] : [e.scale]))).toEqual([3]);
+      const all = planJob(img.width, img.height, mode, () => ({ tile: TILE, overlap: overlap(3) }));
+      const x3Tiles = all[1].tiles;
+      expect(x3Tiles).toBeGreaterThan(1);
+      expect(x3Tiles).toBeLessThan(all[0].tiles + all[1].tiles + all[2].tiles);
+      const progress = events.filter((e) => e.type === 'progress');
+      expect(progress.map((e) => e.total)).toEqual(progress.map(() => x3Tiles));
+      expect(progress[progress.length - 1].done).toBe(x3Tiles);
+      expect(tiles).toBe(x3Tiles);
+      expect(planJob(img.width, img.height, mode, () => ({ tile: TILE, overlap: overlap(3) }), [3]).map((p) => p.scale)).toEqual([3]);
+    }
+  });
+
+  it('model start-up (prepare) is timed apart: startupMs when spent, ms is inference alone', async () => {
+    const img = randomImage(24, 20, 5);
+    const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+    const start = performance.now();
+    const { events } = await job(img, 'upscale', Infinity, {
+      scales: [2, 4],
+      // x2 "creates its session" (80 ms); x4's is cached.
+      prepare: async (s) => {
+        if (s !== 2) return 0;
+        const t0 = performance.now();
+        await wait(80);
+        return performance.now() - t0;
+      },
+    });
+    const wall = performance.now() - start;
+    const [x2, x4] = events.filter((e) => e.type === 'scale');
+    if (x2?.type !== 'scale' || x4?.type !== 'scale') throw new Error('no x2/x4 results');
+    expect([x2.scale, x4.scale]).toEqual([2, 4]);
+    expect(x2.startupMs).toBeGreaterThanOrEqual(75);
+    expect(x4.startupMs).toBeUndefined();
+    expect(x2.ms! + x2.startupMs!).toBeLessThanOrEqual(wall);
+    expect(x2.ms!).toBeLessThan(wall - 75);
   });
 
   it('plans from the size alone: oversized inputs and outputs are skipped with the limit named', () => {
