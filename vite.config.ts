@@ -32,6 +32,21 @@ export default defineConfig({
           { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
           { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
         ],
+        // An installed bitsr is in the share sheet and in "open with" for images: shared files
+        // reach public/share-target.js in the service worker, opened ones the launchQueue
+        // (src/app/shareTarget.ts).
+        share_target: {
+          action: 'share-target',
+          method: 'POST',
+          enctype: 'multipart/form-data',
+          params: { files: [{ name: 'files', accept: ['image/*'] }] },
+        },
+        file_handlers: [
+          {
+            action: '.',
+            accept: { 'image/png': ['.png'], 'image/jpeg': ['.jpg', '.jpeg'], 'image/webp': ['.webp'], 'image/gif': ['.gif'], 'image/bmp': ['.bmp'] },
+          },
+        ],
       },
       workbox: {
         // The ORT wasm is ~27 MB; models are small but may grow.
@@ -43,6 +58,11 @@ export default defineConfig({
         // The SPA fallback is for page navigations only: opening a model or ORT file (or a
         // missing one) must reach the server, which answers it or 404s, never index.html.
         navigateFallbackDenylist: [/\/(?:models|ort)(?:\/|$)/],
+        // The share target's POST handler is a small hand-written script imported into the
+        // generated worker rather than a switch to injectManifest: the precache, the navigation
+        // fallback and its denylist stay exactly what workbox generates (and serving.test.ts
+        // checks), and no workbox-* runtime packages become direct dependencies.
+        importScripts: ['share-target.js'],
       },
     }),
   ],
