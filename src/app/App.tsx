@@ -3,6 +3,7 @@ import { useShallow } from 'zustand/react/shallow';
 import { SCALES, type Mode, type ModelEntry, type Scale } from '../engine/protocol';
 import { limitsText } from '../engine/limits';
 import { ComparePanel, CompareSlider } from './Compare';
+import { fmtInference, fmtStartup } from './format';
 import { useStore, type ScaleResult } from './store';
 
 function EpBadge() {
@@ -62,6 +63,7 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
   const source = useStore((s) => s.source);
   const skipped = useStore((s) => s.skipped[scale]);
   const busy = useStore((s) => s.busy);
+  const selected = useStore((s) => (s.source ? s.source.scales : s.scales).includes(scale));
   const m = models?.find((x) => x.scale === scale);
   const base = (source?.name ?? 'image').replace(/\.[^.]+$/, '');
   const before = compareWith === 'gt' && r?.gt ? r.gt : r?.bicubic;
@@ -101,7 +103,19 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
               </tr>
               <tr>
                 <th scope="row">time</th>
-                <td data-testid={`time-x${scale}`}>{r.ms !== undefined && Number.isFinite(r.ms) ? `${r.ms.toFixed(0)} ms` : '—'}</td>
+                <td>
+                  <span data-testid={`time-x${scale}`} title="inference alone, and output megapixels per second">
+                    {fmtInference(r.ms, r.width * r.height)}
+                  </span>
+                  {fmtStartup(r.startupMs) && (
+                    <>
+                      <br />
+                      <span className="startup" data-testid={`startup-x${scale}`} title="fetching the model and creating its session, before the first image at this scale">
+                        {fmtStartup(r.startupMs)}
+                      </span>
+                    </>
+                  )}
+                </td>
               </tr>
             </tbody>
           </table>
@@ -116,7 +130,7 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
         </p>
       ) : (
         <p className="pending" data-testid={`pending-x${scale}`}>
-          {!source ? 'no image yet' : busy ? 'waiting…' : 'not run: the job was cancelled before this scale'}
+          {!selected ? (source ? 'not selected for this image' : 'not selected') : !source ? 'no image yet' : busy ? 'waiting…' : 'not run: the job was cancelled before this scale'}
         </p>
       )}
     </section>
@@ -162,6 +176,26 @@ function ModeSwitch() {
         </button>
       ))}
     </div>
+  );
+}
+
+/** Which scales the next image runs: checkboxes, any non-empty subset (the last one cannot be unchecked). */
+function ScaleSelector() {
+  const scales = useStore((s) => s.scales);
+  const toggle = useStore((s) => s.toggleScale);
+  return (
+    <fieldset className="scales">
+      <legend>scales</legend>
+      {SCALES.map((scale) => {
+        const on = scales.includes(scale);
+        const last = on && scales.length === 1;
+        return (
+          <label key={scale} title={last ? 'at least one scale is run' : undefined}>
+            <input type="checkbox" data-testid={`scale-toggle-x${scale}`} checked={on} disabled={last} onChange={() => toggle(scale)} />×{scale}
+          </label>
+        );
+      })}
+    </fieldset>
   );
 }
 
@@ -242,6 +276,7 @@ export function App() {
       <main>
         <div className="toolbar">
           <ModeSwitch />
+          <ScaleSelector />
           <button type="button" className="button" data-testid="open-image" onClick={() => input.current?.click()}>
             Open image…
           </button>

@@ -1,7 +1,12 @@
-/** The single app state (zustand). The engine's worker messages are reduced here. */
+/**
+ * The single app state (zustand). The engine's worker messages are reduced here. The settings
+ * (mode, scales, compare choice; settings.ts) persist in localStorage, nothing else.
+ */
 import { create } from 'zustand';
+import { createJSONStorage, persist } from 'zustand/middleware';
 import { startEngine, urlOptions, type EngineClient } from '../engine/client';
 import type { EpInfo, FromWorker, MetricPair, Mode, ModelEntry, Scale } from '../engine/protocol';
+import { DEFAULT_SETTINGS, readSettings, SETTINGS_KEY, SETTINGS_VERSION, toggleScale, type CompareWith, type Settings } from './settings';
 
 export interface ScaleResult {
   scale: Scale;
@@ -12,7 +17,10 @@ export interface ScaleResult {
   gt?: string;
   /** Object URLs of smaller copies for the compare view (large images only). */
   preview?: { sr?: string; bicubic?: string; gt?: string };
+  /** Inference alone, ms. */
   ms?: number;
+  /** Model start-up (fetch + session creation) this job spent on the scale, ms. */
+  startupMs?: number;
   metrics?: { sr?: MetricPair; bicubic: MetricPair };
   error?: string;
 }
@@ -25,10 +33,14 @@ export interface Source {
   alpha: boolean;
   url: string;
   mode: Mode;
+  /** The scales the job runs (fixed when it was submitted, like its mode). */
+  scales: Scale[];
 }
 
 export interface AppState {
   mode: Mode;
+  /** The scales the next image runs (a non-empty subset of SCALES). */
+  scales: Scale[];
   ep: EpInfo | null;
   models: ModelEntry[] | null;
   job: number | null;
@@ -40,10 +52,12 @@ export interface AppState {
   skipped: Partial<Record<Scale, string>>;
   errors: string[];
   notice: string | null;
-  compareWith: 'bicubic' | 'gt';
+  compareWith: CompareWith;
   slider: number;
   setMode(m: Mode): void;
-  setCompareWith(c: 'bicubic' | 'gt'): void;
+  /** Switches `scale` on or off; the last selected scale stays on. */
+  toggleScale(scale: Scale): void;
+  setCompareWith(c: CompareWith): void;
   setSlider(v: number): void;
   open(file: Blob): void;
   cancel(): void;
@@ -58,37 +72,50 @@ function revokeAll(s: AppState): void {
   if (s.source) URL.revokeObjectURL(s.source.url);
 }
 
-export const useStore = create<AppState>()((set, get) => ({
-  mode: 'evaluate',
-  ep: null,
-  models: null,
-  job: null,
-  busy: false,
-  progress: null,
-  source: null,
-  results: {},
-  skipped: {},
-  errors: [],
-  notice: null,
-  compareWith: 'gt',
-  slider: 50,
-  setMode: (mode) => set({ mode, compareWith: mode === 'evaluate' ? 'gt' : 'bicubic' }),
-  setCompareWith: (compareWith) => set({ compareWith }),
-  setSlider: (v) => set({ slider: Math.max(0, Math.min(100, Math.round(v))) }),
-  open(file) {
-    if (!engine) return;
-    const s = get();
-    if (s.job !== null) engine.cancel(s.job);
-    const job = engine.process(file, s.mode);
-    pendingNames.set(job, (file as File).name || 'pasted image');
-    set({ job, busy: true, progress: null, errors: [], notice: null });
-  },
-  cancel() {
-    const { job } = get();
-    if (engine && job !== null) engine.cancel(job);
-  },
-  dismissErrors: () => set({ errors: [], notice: null }),
-}));
+export const useStore = create<AppState>()(
+  persist(
+    (set, get) => ({
+      ...DEFAULT_SETTINGS,
+      ep: null,
+      models: null,
+      job: null,
+      busy: false,
+      progress: null,
+      source: null,
+      results: {},
+      skipped: {},
+      errors: [],
+      notice: null,
+      slider: 50,
+      setMode: (mode) => set({ mode, compareWith: mode === 'evaluate' ? 'gt' : 'bicubic' }),
+      toggleScale: (scale) => set({ scales: toggleScale(get().scales, scale) }),
+      setCompareWith: (compareWith) => set({ compareWith }),
+      setSlider: (v) => set({ slider: Math.max(0, Math.min(100, Math.round(v))) }),
+      open(file) {
+        if (!engine) return;
+        const s = get();
+        if (s.job !== null) engine.cancel(s.job);
+        const job = engine.process(file, s.mode, s.scales);
+        pendingNames.set(job, (file as File).name || 'pasted image');
+        set({ job, busy: true, progress: null, errors: [], notice: null });
+      },
+      cancel() {
+        const { job } = get();
+        if (engine && job !== null) engine.cancel(job);
+      },
+      dismissErrors: () => set({ errors: [], notice: null }),
+    }),
+    {
+      name: SETTINGS_KEY,
+      version: SETTINGS_VERSION,
+      storage: createJSONStorage(() => localStorage),
+      partialize: (s): Settings => ({ mode: s.mode, scales: s.scales, compareWith: s.compareWith }),
+      // Older versions and anything malformed are read field by field (readSettings), never trusted.
+      migrate: (stored) => readSettings(stored),
+      merge: (stored, current) => ({ ...current, ...readSettings(stored) }),
+    },
+  ),
+);
 
 function onMessage(m: FromWorker): void {
   const s = useStore.getState();
@@ -111,7 +138,7 @@ function onMessage(m: FromWorker): void {
         results: {},
         skipped: {},
         // The job's own mode (fixed when it was submitted), not whatever the toggle says now.
-        source: { name: pendingNames.get(m.job) ?? 'image', width: m.width, height: m.height, grayscale: m.grayscale, alpha: m.alpha, url: URL.createObjectURL(m.source), mode: m.mode },
+        source: { name: pendingNames.get(m.job) ?? 'image', width: m.width, height: m.height, grayscale: m.grayscale, alpha: m.alpha, url: URL.createObjectURL(m.source), mode: m.mode, scales: m.scales },
       });
       break;
     case 'skipped':
@@ -131,6 +158,7 @@ function onMessage(m: FromWorker): void {
         ...(m.gt ? { gt: URL.createObjectURL(m.gt) } : {}),
         ...(m.previews ? { preview: Object.fromEntries(Object.entries(m.previews).map(([k, b]) => [k, URL.createObjectURL(b)])) } : {}),
         ...(m.ms !== undefined ? { ms: m.ms } : {}),
+        ...(m.startupMs !== undefined ? { startupMs: m.startupMs } : {}),
         ...(m.metrics ? { metrics: m.metrics } : {}),
         ...(m.error ? { error: m.error } : {}),
       };

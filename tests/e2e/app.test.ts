@@ -1,6 +1,7 @@
 /**
  * e2e (wasm): Evaluate mode on baby.png matches the Node pipeline, slider, errors,
- * downloads, tiled inference, offline reload, no request leaves the origin.
+ * downloads, tiled inference, chosen scales remembered across a reload, offline reload, no
+ * request leaves the origin.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +142,44 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     // Evaluate outputs are the mod-cropped input (200×180 at x2), not the input × scale.
     expect(await b.page.locator('section[aria-label="x2"]').textContent()).toMatch(/200×180/);
     await b.page.getByTestId('mode-evaluate').click();
+  });
+
+  it('chosen scales: only x2 runs (ms and MP/s); the choice survives a reload; engine start-up shown apart', async () => {
+    const page = b.page;
+    await page.getByTestId('mode-evaluate').click();
+    await page.getByTestId('scale-toggle-x3').uncheck();
+    await page.getByTestId('scale-toggle-x4').uncheck();
+    // The last selected scale cannot be unchecked.
+    expect(await page.getByTestId('scale-toggle-x2').isDisabled()).toBe(true);
+    const img = generatedPng(64, 48, 'scales');
+    await page.getByTestId('image-input').setInputFiles(img);
+    // This image's cards: x3/x4 say "not selected" once it decoded, x2 gets its result.
+    for (const s of [3, 4]) await expect.poll(() => page.getByTestId(`pending-x${s}`).textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/not selected/);
+    await expect.poll(() => page.locator('section[aria-label="x2"]').textContent(), { timeout: 60_000 }).toMatch(/64×48/);
+    await expect.poll(() => page.getByTestId('cancel').isDisabled(), { timeout: 60_000 }).toBe(true);
+    expect(Number(await page.getByTestId('psnr-sr-x2').textContent())).toBeGreaterThan(10);
+    for (const s of [3, 4]) expect(await page.getByTestId(`psnr-sr-x${s}`).count()).toBe(0);
+    expect(await page.getByTestId('time-x2').textContent()).toMatch(/^\d+(\.\d)? ms · [\d.,]+ MP\/s$/);
+    // Progress counts the x2 tiles only (a 32×24 LR is one tile).
+    expect(await page.getByTestId('progress-text').textContent()).toMatch(/^1\/1 tiles/);
+
+    await page.reload();
+    expect(await page.getByTestId('scale-toggle-x2').isChecked()).toBe(true);
+    for (const s of [3, 4]) expect(await page.getByTestId(`scale-toggle-x${s}`).isChecked()).toBe(false);
+    expect(await page.getByTestId('mode-evaluate').getAttribute('aria-checked')).toBe('true');
+    // Only settings are stored.
+    const stored = JSON.parse((await page.evaluate(() => localStorage.getItem('bitsr-settings'))) ?? '{}');
+    expect(stored.state).toEqual({ mode: 'evaluate', scales: [2], compareWith: 'gt' });
+    // A fresh worker: x2's session is created for this image, and its start-up is shown apart.
+    await page.getByTestId('image-input').setInputFiles(img);
+    await page.getByTestId('psnr-sr-x2').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('startup-x2').textContent()).toMatch(/^engine start [\d,.]+ ms$/);
+    expect(await page.getByTestId('time-x2').textContent()).toMatch(/\d+ ms · [\d.,]+ MP\/s/);
+    expect(await page.getByTestId('pending-x3').textContent()).toMatch(/not selected/);
+
+    for (const s of [3, 4]) await page.getByTestId(`scale-toggle-x${s}`).check();
+    for (const s of [2, 3, 4]) expect(await page.getByTestId(`scale-toggle-x${s}`).isChecked()).toBe(true);
+    expect(await page.getByTestId('scale-toggle-x2').isDisabled()).toBe(false);
   });
 
   it('no request left the origin', () => {
