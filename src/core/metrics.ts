@@ -137,3 +137,64 @@ export function psnr(sr: RgbImage, hr: RgbImage, shave: number): number {
   const { a, b } = protocolY(sr, hr, shave);
   return psnrPlanes(a, b);
 }
+
+/** A rectangle in image pixels. */
+export interface Rect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/**
+ * PSNR over the pixels done so far, by the protocol's rules (8-bit Y, `shave` border removed):
+ * `add` each finished region (e.g. a tile core, in output pixels) of the width×height SR image
+ * once. The squared errors are integers, summed exactly, so once every pixel is added `psnr`
+ * equals evaluate()'s PSNR. `hr` may be the uncropped ground truth (its top-left region counts).
+ */
+export class RunningPsnr {
+  private se = 0;
+  private n = 0;
+  private readonly q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly shave: number,
+  ) {}
+
+  /** Adds `region` of `sr` (an image in the same output coordinates, e.g. the full-size output buffer) against `hr`. */
+  add(sr: RgbImage, hr: RgbImage, region: Rect): void {
+    const x0 = Math.max(region.x, this.shave);
+    const y0 = Math.max(region.y, this.shave);
+    const x1 = Math.min(region.x + region.width, this.width - this.shave);
+    const y1 = Math.min(region.y + region.height, this.height - this.shave);
+    const gray = !!hr.grayscale;
+    const q = this.q;
+    const sn = sr.width * sr.height;
+    const hn = hr.width * hr.height;
+    const s = sr.data;
+    const h = hr.data;
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        const i = y * sr.width + x;
+        const j = y * hr.width + x;
+        const d = metricLumaOf(q(s[i]), q(s[sn + i]), q(s[2 * sn + i]), gray) - metricLumaOf(q(h[j]), q(h[hn + j]), q(h[2 * hn + j]), gray);
+        this.se += d * d;
+      }
+    }
+    if (x1 > x0 && y1 > y0) this.n += (x1 - x0) * (y1 - y0);
+  }
+
+  /** Pixels counted so far (inside the shaved window). */
+  get pixels(): number {
+    return this.n;
+  }
+
+  /** dB; undefined before any pixel of the shaved window is in, +Infinity while identical. */
+  get psnr(): number | undefined {
+    if (this.n === 0) return undefined;
+    const mse = this.se / this.n;
+    return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
+  }
+}

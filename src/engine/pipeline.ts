@@ -12,12 +12,15 @@
  *   PNG in the browser) and dropped before the next is made; the mod-cropped ground truth is read
  *   in place. A 4096² Evaluate holds the source and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
+ * - Live results: after each SR tile a 'partial' event gives its core and the output so far, with
+ *   (Evaluate) the PSNR of the tiles done (core/metrics RunningPsnr), equal to the final PSNR at
+ *   the last tile; the final metrics are computed as before, on the whole image.
  * - A scale's `ms` is inference alone; loading its model (`JobDeps.prepare`) is timed apart as
  *   `startupMs`, so a first image does not look slower than the model is.
  */
 import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
-import { evaluate } from '../core/metrics';
+import { evaluate, RunningPsnr, type Rect } from '../core/metrics';
 import { makeLr } from '../core/protocol';
 import { inputSizeError, scaleSizeError } from './limits';
 import { SCALES, type MetricPair, type Mode, type Scale } from './protocol';
@@ -40,6 +43,12 @@ export interface ScalePlan {
 export type JobEvent<E = RgbImage> =
   | { type: 'progress'; done: number; total: number }
   | { type: 'skipped'; scale: Scale; message: string }
+  /**
+   * A tile of the scale's SR image is done: its core `region` (output pixels) of `image` (the
+   * output so far, width×height, valid until the next event), and in Evaluate the PSNR over the
+   * tiles done so far (RunningPsnr: equals the final PSNR once `done` = `total`).
+   */
+  | { type: 'partial'; scale: Scale; done: number; total: number; width: number; height: number; region: Rect; image: RgbImage; psnr?: number }
   | {
       type: 'scale';
       scale: Scale;
@@ -66,8 +75,11 @@ export interface JobDeps<E = RgbImage> {
   /** Turns a finished image (its top-left `region`, when given) into what the 'scale' event carries. */
   encode(img: RgbImage, region?: Region): Promise<E> | E;
   model(scale: Scale): ModelSlot | undefined;
-  /** Runs the model tiled (runTiled, output in `out` when given), calling onTile after each tile. */
-  infer(scale: Scale, lr: RgbImage, onTile: () => void, out?: Float32Array): Promise<RgbImage>;
+  /**
+   * Runs the model tiled (runTiled, output in `out` when given), calling onTile after each tile
+   * with the tile's core (output pixels) and the output so far (runTiled's onTile arguments).
+   */
+  infer(scale: Scale, lr: RgbImage, onTile: (core?: Rect, sofar?: RgbImage) => void, out?: Float32Array): Promise<RgbImage>;
   /**
    * Gets the x`scale` model ready before `infer` (fetch, session creation); resolves the ms that
    * took, 0 when it was already loaded. Its time is not counted in the scale's `ms`.
@@ -118,7 +130,7 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
     await yieldTask();
     if (d.isCancelled()) return { cancelled: true };
     try {
-      await runScale(img, p.scale, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }), (out ??= new Float32Array(outLength)));
+      await runScale(img, p, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }), (out ??= new Float32Array(outLength)));
     } catch (e) {
       if (e instanceof CancelledError) return { cancelled: true };
       await d.emit({ type: 'skipped', scale: p.scale, message: `x${p.scale}: ${describeFailure(e)}` });
@@ -131,7 +143,8 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
  * One scale. `out` holds the full-size output planes: the bicubic image, then (once that is
  * encoded) the SR image, at every scale of the job, so no 200 MB array is left to the GC.
  */
-async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void, out: Float32Array): Promise<void> {
+async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void, out: Float32Array): Promise<void> {
+  const { scale } = plan;
   const step = async () => {
     await yieldTask();
     if (d.isCancelled()) throw new CancelledError();
@@ -166,8 +179,19 @@ async function runScale<E>(img: RgbImage, scale: Scale, d: JobDeps<E>, yieldTask
     try {
       if (d.prepare) startupMs = await d.prepare(scale);
       await step();
+      // The live view: each tile's core as it lands, and in Evaluate the PSNR of the tiles so far.
+      const running = d.mode === 'evaluate' ? new RunningPsnr(width, height, scale) : undefined;
+      let tilesDone = 0;
+      const afterTile = (core?: Rect, sofar?: RgbImage) => {
+        onTile();
+        tilesDone++;
+        if (!core || !sofar) return;
+        running?.add(sofar, img, core);
+        const psnr = running?.psnr;
+        void d.emit({ type: 'partial', scale, done: tilesDone, total: plan.tiles, width, height, region: core, image: sofar, ...(psnr !== undefined ? { psnr } : {}) });
+      };
       const t0 = performance.now();
-      rgb = await d.infer(scale, lr, onTile, out);
+      rgb = await d.infer(scale, lr, afterTile, out);
       ms = performance.now() - t0;
     } catch (e) {
       if (e instanceof CancelledError) throw e;

@@ -31,6 +31,17 @@ export interface MetricPair {
   ssim: number;
 }
 
+/** One tile core of a 'partial' message. */
+export interface LiveTile {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  rw: number;
+  rh: number;
+  rgba: ArrayBuffer;
+}
+
 export type ToWorker =
   | { type: 'init'; forceEp?: EpName; tile?: number; base: string }
   /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
@@ -43,6 +54,13 @@ export type FromWorker =
   /** The file decoded: the job owns the results from now on (earlier results are replaced). */
   | { type: 'decoded'; job: number; mode: Mode; scales: Scale[]; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
   | { type: 'progress'; job: number; done: number; total: number }
+  /**
+   * Live result (throttled, the scale's last tile always sent): the SR tile cores finished since
+   * the previous 'partial', each at its place in output pixels (x, y, w, h) as RGBA `rgba`
+   * (ImageData-ready, transferred) of `rw`×`rh` pixels (subsampled so the whole image would be at
+   * most PREVIEW_MAX_SIDE); Evaluate: the PSNR over the `done` tiles so far (no running SSIM).
+   */
+  | { type: 'partial'; job: number; scale: Scale; done: number; total: number; width: number; height: number; tiles: LiveTile[]; psnr?: number }
   | {
       type: 'scale';
       job: number;

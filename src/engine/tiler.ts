@@ -8,6 +8,7 @@
  * the worker is read within one tile, not at the end of the scale.
  */
 import { createImage, type RgbImage } from '../core/image';
+import { type Rect } from '../core/metrics';
 import { MIN_MODEL_SIDE } from '../core/sizes';
 import { extractTile, pasteTileCore, planTiles } from '../core/tiling';
 
@@ -25,7 +26,8 @@ export interface TiledOptions {
   /** Core tile side in input pixels; >= the image side gives a single tile. */
   tile: number;
   overlap: number;
-  onTile?: (done: number, total: number) => void;
+  /** After each tile: its core in output pixels, already pasted into `out` (the output so far). */
+  onTile?: (done: number, total: number, core: Rect, out: RgbImage) => void;
   isCancelled?: () => boolean;
   /** Lets queued messages (Cancel) run between tiles; default: a macrotask turn. */
   yieldTask?: () => Promise<void>;
@@ -73,7 +75,7 @@ export async function runTiled(img: RgbImage, run: TileRunner, o: TiledOptions):
       throw new Error(`model returned ${res.width}×${res.height} for a ${t.w}×${t.h} tile at x${o.scale}`);
     }
     pasteTileCore(res, t, out, o.scale);
-    o.onTile?.(i + 1, tiles.length);
+    o.onTile?.(i + 1, tiles.length, { x: t.cx * o.scale, y: t.cy * o.scale, width: t.cw * o.scale, height: t.ch * o.scale }, out);
   }
   await yieldTask();
   if (o.isCancelled?.()) throw new CancelledError();

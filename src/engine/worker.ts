@@ -8,6 +8,8 @@
 import type { RgbImage } from '../core/image';
 import { decodeImage } from './decode';
 import { createEncoder } from './encode';
+import type { Rect } from '../core/metrics';
+import { LiveBatcher, liveStep, liveTile } from './live';
 import { describeFailure, runJob } from './pipeline';
 import { SCALES, type EpName, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
@@ -22,8 +24,10 @@ const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
 /** Runs the x`scale` model tiled on `lr`, output in `out` when given (sessions.ts recovers a lost GPU device). */
-function infer(scale: number, lr: RgbImage, job: number, onTile: () => void, out?: Float32Array): Promise<RgbImage> {
-  return sessions.run(scale, (s, { tile, overlap }) => runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile, isCancelled: () => cancelled.has(job), out }));
+function infer(scale: number, lr: RgbImage, job: number, onTile: (core: Rect, sofar: RgbImage) => void, out?: Float32Array): Promise<RgbImage> {
+  return sessions.run(scale, (s, { tile, overlap }) =>
+    runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile: (_d, _t, core, sofar) => onTile(core, sofar), isCancelled: () => cancelled.has(job), out }),
+  );
 }
 
 async function processJob(job: number, file: Blob, mode: Mode, requested: readonly Scale[] | undefined): Promise<void> {
@@ -46,6 +50,8 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
   }
   post({ type: 'decoded', job, mode, scales, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
   const encoder = createEncoder();
+  // The live view of the scale now running (a new batcher per scale).
+  let live: { scale: Scale; batcher: LiveBatcher } | undefined;
   const r = await runJob(img, {
     mode,
     scales,
@@ -57,6 +63,14 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
     encode: encoder.encode,
     emit: (e) => {
       if (e.type === 'progress') post({ type: 'progress', job, done: e.done, total: e.total });
+      else if (e.type === 'partial') {
+        if (live?.scale !== e.scale || e.done === 1) live = { scale: e.scale, batcher: new LiveBatcher() };
+        const tiles = live.batcher.add(liveTile(e.image, e.region, liveStep(e.width, e.height)), e.done, e.total);
+        if (tiles) {
+          const m: FromWorker = { type: 'partial', job, scale: e.scale, done: e.done, total: e.total, width: e.width, height: e.height, tiles, ...(e.psnr !== undefined ? { psnr: e.psnr } : {}) };
+          self.postMessage(m, tiles.map((t) => t.rgba));
+        }
+      }
       else if (e.type === 'skipped') post({ type: 'skipped', job, scale: e.scale, message: e.message });
       else {
         const { bicubic, sr, gt, ...rest } = e;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createImage, crop, fromInterleaved8, modCrop, quantize8, toRgba8 } from '../../src/core/image';
+import { createImage, crop, fromInterleaved8, modCrop, quantize8, toRgba8, type RgbImage } from '../../src/core/image';
 import { contributions, imresize } from '../../src/core/imresize';
-import { evaluate, psnr } from '../../src/core/metrics';
+import { evaluate, psnr, RunningPsnr } from '../../src/core/metrics';
 import { metricLuma } from '../../src/core/color';
 import { binarize, packBits, unpackBits } from '../../src/core/bitpack';
 import { extractTile, mergeTiles, planTiles } from '../../src/core/tiling';
@@ -112,6 +112,56 @@ describe('metrics', () => {
 
   it('rejects size mismatch with a clear message', () => {
     expect(() => psnr(createImage(10, 10), createImage(12, 10), 1)).toThrow(/size mismatch/);
+  });
+});
+
+describe('RunningPsnr (the live PSNR over the tiles done so far)', () => {
+  /** `hr` plus noise, some of it outside [0,1] (the protocol clamps before quantizing). */
+  const noisy = (hr: RgbImage, w: number, h: number, seed: number, amount: number): RgbImage => {
+    const r = mulberry(seed);
+    const sr = createImage(w, h);
+    const n = w * h;
+    const hn = hr.width * hr.height;
+    for (let c = 0; c < 3; c++)
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) sr.data[c * n + y * w + x] = hr.data[c * hn + y * hr.width + x] + (r() - 0.5) * amount;
+    return sr;
+  };
+
+  it('after every tile equals evaluate()’s PSNR (1e-9): random images, odd sizes, tilings, shaves, tile order', () => {
+    const rnd = mulberry(77);
+    for (let trial = 0; trial < 60; trial++) {
+      const s = [2, 3, 4][trial % 3];
+      const w = 2 * s + 11 + Math.floor(rnd() * 60);
+      const h = 2 * s + 11 + Math.floor(rnd() * 60);
+      // Every third: the uncropped ground truth (read in place, as the pipeline does), sometimes gray.
+      const uncropped = trial % 3 === 0;
+      const hr0 = randomImage(w + (uncropped ? s - 1 : 0), h + (uncropped ? 1 : 0), trial + 1);
+      const hr = trial % 5 === 0 ? { ...hr0, grayscale: true } : hr0;
+      const sr = noisy(hr, w, h, 1000 + trial, trial % 4 === 0 ? 0.02 : 0.4);
+      const cores = planTiles(Math.ceil(w / s), Math.ceil(h / s), 1 + Math.floor(rnd() * 20), 0)
+        .map((t) => ({ x: t.cx * s, y: t.cy * s, width: Math.min(t.cw * s, w - t.cx * s), height: Math.min(t.ch * s, h - t.cy * s) }))
+        .filter((r) => r.width > 0 && r.height > 0);
+      if (trial % 2) cores.reverse();
+      const run = new RunningPsnr(w, h, s);
+      for (const c of cores) {
+        run.add(sr, hr, c);
+        const v = run.psnr;
+        if (v !== undefined) expect(Number.isFinite(v) || v === Infinity).toBe(true);
+      }
+      const ref = evaluate(sr, hr, s, uncropped).psnr;
+      expect(run.pixels).toBe((w - 2 * s) * (h - 2 * s));
+      expect(Math.abs(run.psnr! - ref), `trial ${trial}: ${w}×${h} x${s}`).toBeLessThanOrEqual(1e-9);
+    }
+  });
+
+  it('is undefined before any pixel of the shaved window, +Infinity while identical', () => {
+    const hr = randomImage(20, 20, 4);
+    const run = new RunningPsnr(20, 20, 4);
+    run.add(hr, hr, { x: 0, y: 0, width: 20, height: 4 });
+    expect(run.psnr).toBeUndefined();
+    run.add(hr, hr, { x: 0, y: 4, width: 20, height: 16 });
+    expect(run.psnr).toBe(Infinity);
+    expect(run.psnr).toBe(evaluate(hr, hr, 4).psnr);
   });
 });
 

@@ -14,6 +14,7 @@ import { limitsText, upscaleMaxSide } from '../../src/engine/limits';
 import { planJob, runJob, type JobEvent } from '../../src/engine/pipeline';
 import type { Mode, Scale } from '../../src/engine/protocol';
 import { runTiled } from '../../src/engine/tiler';
+import { LiveBatcher, liveStep, liveTile } from '../../src/engine/live';
 import { makeLr } from '../../training/eval/evaluate';
 import { loadOnnxSr, type OnnxSr } from '../../training/eval/onnxModel';
 import { decodeImage, encodePng } from '../../training/io/imageIO';
@@ -32,12 +33,13 @@ afterAll(async () => {
 
 const overlap = (s: Scale) => Number(models.get(s)!.metadata.receptiveRadius);
 
-async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts: { scales?: Scale[]; prepare?: (s: Scale) => Promise<number> } = {}) {
+async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts: { scales?: Scale[]; prepare?: (s: Scale) => Promise<number>; live?: boolean } = {}) {
   const events: JobEvent[] = [];
   let tiles = 0;
+  const { live, ...deps } = opts;
   const r = await runJob<RgbImage>(img, {
     mode,
-    ...opts,
+    ...deps,
     // A copy, as a real encoder makes: the pipeline reuses its output storage across images.
     encode: (im, r) => ({ ...crop(im, 0, 0, r?.width ?? im.width, r?.height ?? im.height), ...(im.grayscale ? { grayscale: true } : {}) }),
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
@@ -47,9 +49,10 @@ async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts:
         scale: s,
         tile: TILE,
         overlap: overlap(s),
-        onTile: () => {
+        onTile: (_d, _t, core, sofar) => {
           tiles++;
-          onTile();
+          if (live) onTile(core, sofar);
+          else onTile();
         },
         isCancelled: () => tiles >= cancelAfterTiles,
       }),
@@ -123,6 +126,56 @@ describe('job pipeline over random sizes (fast-check)', () => {
       expect(e.metrics!.bicubic).toEqual(evaluate(imresize(lr, s), hr, s));
       expect(e.metrics!.sr).toEqual(evaluate(e.sr!, hr, s));
     }
+  });
+
+  it('live results: a partial per tile whose cores tile the output, its PSNR ending at the final one exactly', async () => {
+    const img = randomImage(53, 47, 31);
+    for (const mode of ['evaluate', 'upscale'] as Mode[]) {
+      const seen: JobEvent[] = [];
+      const covered = new Map<Scale, Uint8Array>();
+      const { events } = await job(img, mode, Infinity, { live: true });
+      for (const e of events) {
+        seen.push(e);
+        if (e.type !== 'partial') continue;
+        const cov = covered.get(e.scale) ?? new Uint8Array(e.width * e.height);
+        covered.set(e.scale, cov);
+        for (let y = e.region.y; y < e.region.y + e.region.height; y++) for (let x = e.region.x; x < e.region.x + e.region.width; x++) cov[y * e.width + x]++;
+        if (mode === 'upscale') expect(e.psnr).toBeUndefined();
+      }
+      for (const s of [2, 3, 4] as Scale[]) {
+        const parts = seen.filter((e) => e.type === 'partial' && e.scale === s);
+        const fin = seen.find((e) => e.type === 'scale' && e.scale === s);
+        if (fin?.type !== 'scale') throw new Error(`no x${s} result`);
+        const last = parts[parts.length - 1];
+        if (last?.type !== 'partial') throw new Error(`no x${s} partial`);
+        expect(parts.map((e) => e.type === 'partial' && e.done)).toEqual(parts.map((_, i) => i + 1));
+        expect(last.done).toBe(last.total);
+        expect([last.width, last.height]).toEqual([fin.width, fin.height]);
+        // Every output pixel in exactly one tile core.
+        expect(covered.get(s)!.every((c) => c === 1)).toBe(true);
+        if (mode === 'evaluate') expect(Math.abs(last.psnr! - fin.metrics!.sr!.psnr)).toBeLessThanOrEqual(1e-9);
+        else expect(last.psnr).toBeUndefined();
+        // Partials come before their scale's result.
+        expect(seen.indexOf(last)).toBeLessThan(seen.indexOf(fin));
+      }
+    }
+  });
+
+  it('live batching: the first and last tile are sent at once, the rest at most every interval; tiles subsampled to preview size', () => {
+    let t = 0;
+    const b = new LiveBatcher(250, () => t);
+    const tile = liveTile(randomImage(8, 8, 2), { x: 2, y: 3, width: 5, height: 4 }, 2);
+    expect([tile.x, tile.y, tile.w, tile.h, tile.rw, tile.rh, tile.rgba.byteLength]).toEqual([2, 3, 5, 4, 3, 2, 3 * 2 * 4]);
+    const sent: number[] = [];
+    for (let i = 1; i <= 10; i++) {
+      t += 100;
+      const out = b.add(tile, i, 10);
+      if (out) sent.push(out.length);
+    }
+    // t = 100 (first), 400, 700, 1000 (last): nothing is dropped.
+    expect(sent).toEqual([1, 3, 3, 3]);
+    expect(liveStep(1280, 720)).toBe(1);
+    expect(liveStep(4096, 100)).toBe(4);
   });
 
   it('identical images: PSNR is +Infinity (the UI shows ∞), SSIM 1, never NaN', async () => {
