@@ -1,5 +1,6 @@
-/** Before/after slider (one control for all scales) and a zoom loupe. */
+/** Before/after slider (one control for all scales), a zoom loupe, and the per-card "Inspect" button. */
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
+import { useInspect } from './inspectState';
 import { useStore, type ScaleResult } from './store';
 
 export function CompareSlider() {
@@ -54,37 +55,42 @@ export function ComparePanel({ r, before, beforeLabel }: { r: ScaleResult; befor
   const ZOOM = 4;
   const SIZE = 140;
   return (
-    <div
-      className="compare"
-      // The box keeps the image's aspect ratio within the card's width and --compare-max-h, so a
-      // 1×100 image is a thin strip, not a 28,000 px column (and the split stays on the pixels).
-      style={{ aspectRatio: `${r.width} / ${r.height}`, width: `min(100%, calc(var(--compare-max-h) * ${r.width / r.height}))` }}
-      onPointerMove={(e) => {
-        const b = e.currentTarget.getBoundingClientRect();
-        setLoupe({ x: e.clientX - b.left, y: e.clientY - b.top, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height });
-      }}
-      onPointerLeave={() => setLoupe(null)}
-    >
-      <img src={shown(after)} alt={`bitsr x${r.scale}`} draggable={false} />
-      <img src={shown(before)} alt={`${beforeLabel} x${r.scale}`} draggable={false} className="before" style={{ clipPath: `inset(0 ${100 - value}% 0 0)` }} />
-      <div className="split" style={{ left: `${value}%` }} />
-      <span className="tag left">{beforeLabel}</span>
-      <span className="tag right">{r.sr ? 'bitsr' : 'bicubic'}</span>
-      {loupe && (
-        <div
-          className="loupe"
-          aria-hidden
-          style={{
-            left: loupe.x - SIZE / 2,
-            top: loupe.y - SIZE / 2,
-            width: SIZE,
-            height: SIZE,
-            backgroundImage: `url(${loupe.fx * 100 < value ? before : after})`,
-            backgroundSize: `${r.width * ZOOM * (SIZE / SIZE)}px ${r.height * ZOOM}px`,
-            backgroundPosition: `${SIZE / 2 - loupe.fx * r.width * ZOOM}px ${SIZE / 2 - loupe.fy * r.height * ZOOM}px`,
-          }}
-        />
-      )}
-    </div>
+    <>
+      <div
+        className="compare"
+        // The box keeps the image's aspect ratio within the card's width and --compare-max-h, so a
+        // 1×100 image is a thin strip, not a 28,000 px column (and the split stays on the pixels).
+        style={{ aspectRatio: `${r.width} / ${r.height}`, width: `min(100%, calc(var(--compare-max-h) * ${r.width / r.height}))` }}
+        onPointerMove={(e) => {
+          const b = e.currentTarget.getBoundingClientRect();
+          setLoupe({ x: e.clientX - b.left, y: e.clientY - b.top, fx: (e.clientX - b.left) / b.width, fy: (e.clientY - b.top) / b.height });
+        }}
+        onPointerLeave={() => setLoupe(null)}
+      >
+        <img src={shown(after)} alt={`bitsr x${r.scale}`} draggable={false} />
+        <img src={shown(before)} alt={`${beforeLabel} x${r.scale}`} draggable={false} className="before" style={{ clipPath: `inset(0 ${100 - value}% 0 0)` }} />
+        <div className="split" style={{ left: `${value}%` }} />
+        <span className="tag left">{beforeLabel}</span>
+        <span className="tag right">{r.sr ? 'bitsr' : 'bicubic'}</span>
+        {loupe && (
+          <div
+            className="loupe"
+            aria-hidden
+            style={{
+              left: loupe.x - SIZE / 2,
+              top: loupe.y - SIZE / 2,
+              width: SIZE,
+              height: SIZE,
+              backgroundImage: `url(${loupe.fx * 100 < value ? before : after})`,
+              backgroundSize: `${r.width * ZOOM * (SIZE / SIZE)}px ${r.height * ZOOM}px`,
+              backgroundPosition: `${SIZE / 2 - loupe.fx * r.width * ZOOM}px ${SIZE / 2 - loupe.fy * r.height * ZOOM}px`,
+            }}
+          />
+        )}
+      </div>
+      <button type="button" className="button inspect-open" data-testid={`inspect-x${r.scale}`} onClick={(e) => useInspect.getState().open(r.scale, e.currentTarget)}>
+        Inspect ×{r.scale}
+      </button>
+    </>
   );
 }
