@@ -4,6 +4,7 @@ import { SCALES, type Mode, type ModelEntry, type Scale } from '../engine/protoc
 import { limitsText } from '../engine/limits';
 import { ComparePanel, CompareSlider } from './Compare';
 import { fmtInference, fmtStartup } from './format';
+import { LivePreview, useLive } from './LivePreview';
 import { useStore, type ScaleResult } from './store';
 
 function EpBadge() {
@@ -64,6 +65,7 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
   const skipped = useStore((s) => s.skipped[scale]);
   const busy = useStore((s) => s.busy);
   const selected = useStore((s) => (s.source ? s.source.scales : s.scales).includes(scale));
+  const running = useLive((s) => s.scales[scale] !== undefined);
   const m = models?.find((x) => x.scale === scale);
   const base = (source?.name ?? 'image').replace(/\.[^.]+$/, '');
   const before = compareWith === 'gt' && r?.gt ? r.gt : r?.bicubic;
@@ -124,6 +126,8 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
             Download ×{scale} PNG
           </a>
         </>
+      ) : running ? (
+        <LivePreview scale={scale} evaluate={mode === 'evaluate'} />
       ) : skipped ? (
         <p className="warn" data-testid={`skipped-x${scale}`}>
           skipped: {skipped}

@@ -6,6 +6,7 @@ import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
 import { startEngine, urlOptions, type EngineClient } from '../engine/client';
 import type { EpInfo, FromWorker, MetricPair, Mode, ModelEntry, Scale } from '../engine/protocol';
+import { applyPartial, clearLive } from './LivePreview';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_KEY, SETTINGS_VERSION, toggleScale, type CompareWith, type Settings } from './settings';
 
 export interface ScaleResult {
@@ -134,6 +135,7 @@ function onMessage(m: FromWorker): void {
       if (!current) break;
       // Only now are the old results replaced: a file that fails to decode loses nothing.
       revokeAll(s);
+      clearLive();
       useStore.setState({
         results: {},
         skipped: {},
@@ -146,6 +148,10 @@ function onMessage(m: FromWorker): void {
       break;
     case 'progress':
       if (current) useStore.setState({ progress: { done: m.done, total: m.total } });
+      break;
+    case 'partial':
+      // Tile pixels go straight to the scale's live canvas (LivePreview), not into this store.
+      if (current) applyPartial(m);
       break;
     case 'scale': {
       if (!current) break;
@@ -163,10 +169,12 @@ function onMessage(m: FromWorker): void {
         ...(m.error ? { error: m.error } : {}),
       };
       useStore.setState({ results: { ...s.results, [m.scale]: r } });
+      clearLive(m.scale);
       break;
     }
     case 'done':
       pendingNames.delete(m.job);
+      if (current) clearLive();
       if (current) useStore.setState({ busy: false, job: null, ...(m.cancelled ? { notice: 'Cancelled: the scales finished so far are kept.' } : {}) });
       break;
   }
