@@ -6,6 +6,9 @@ import { ComparePanel, CompareSlider } from './Compare';
 import { fmtInference, fmtStartup } from './format';
 import { LivePreview, useLive } from './LivePreview';
 import { useStore, type ScaleResult } from './store';
+import { BatchPanel } from './BatchPanel';
+import { droppedFiles, isImageFile } from './files';
+import { cancelBatch, openFiles } from './queue';
 
 function EpBadge() {
   const ep = useStore((s) => s.ep);
@@ -218,7 +221,7 @@ function pickFile(items: DataTransferItemList | FileList | null | undefined): Fi
 export function App() {
   // Only the fields the page shows: the compare slider's position and the cards' own state do
   // not re-render it (useShallow: a new object each call, equal when its fields are).
-  const { mode, busy, progress, errors, notice, source, compareWith, results, open, cancel, dismissErrors, setCompareWith } = useStore(
+  const { mode, busy, progress, errors, notice, source, compareWith, results, dismissErrors, setCompareWith } = useStore(
     useShallow((s) => ({
       mode: s.mode,
       busy: s.busy,
@@ -228,21 +231,20 @@ export function App() {
       source: s.source,
       compareWith: s.compareWith,
       results: s.results,
-      open: s.open,
-      cancel: s.cancel,
       dismissErrors: s.dismissErrors,
       setCompareWith: s.setCompareWith,
     })),
   );
   const [dragging, setDragging] = useState(false);
   const input = useRef<HTMLInputElement>(null);
+  const folder = useRef<HTMLInputElement>(null);
 
   useEffect(() => {
     const onPaste = (e: ClipboardEvent) => {
       const f = pickFile(e.clipboardData?.items) ?? pickFile(e.clipboardData?.files);
       if (f) {
         e.preventDefault();
-        useStore.getState().open(f);
+        openFiles([f]);
       }
     };
     window.addEventListener('paste', onPaste);
@@ -253,8 +255,14 @@ export function App() {
     e.preventDefault();
     setDragging(false);
     const f = pickFile(e.dataTransfer?.files) ?? pickFile(e.dataTransfer?.items);
-    if (f) open(f);
-    else useStore.setState({ errors: ['the dropped item is not a file'] });
+    if (!f) {
+      useStore.setState({ errors: ['the dropped item is not a file'] });
+      return;
+    }
+    // Several files, or folders (walked for images), form a batch; one file opens as before.
+    const files = droppedFiles(e.dataTransfer);
+    if (Array.isArray(files)) openFiles(files);
+    else void files.then((fs) => (fs.length > 0 ? openFiles(fs) : useStore.setState({ errors: ['the dropped folder holds no image'] })));
   };
 
   const pct = progress && progress.total > 0 ? Math.round((100 * progress.done) / progress.total) : 0;
@@ -289,10 +297,24 @@ export function App() {
             type="file"
             accept="image/*"
             data-testid="image-input"
+            multiple
             hidden
             onChange={(e) => {
-              const f = e.target.files?.[0];
-              if (f) open(f);
+              openFiles(Array.from(e.target.files ?? []));
+              e.target.value = '';
+            }}
+          />
+          <button type="button" className="button" data-testid="pick-folder" onClick={() => folder.current?.click()}>
+            Pick folder…
+          </button>
+          <input
+            ref={folder}
+            type="file"
+            data-testid="folder-input"
+            hidden
+            {...{ webkitdirectory: '' }}
+            onChange={(e) => {
+              openFiles(Array.from(e.target.files ?? []).filter(isImageFile));
               e.target.value = '';
             }}
           />
@@ -306,11 +328,13 @@ export function App() {
               <div style={{ width: `${pct}%` }} />
             </div>
             <span data-testid="progress-text">{progress ? `${progress.done}/${progress.total} tiles` : 'decoding…'}</span>
-            <button data-testid="cancel" disabled={!busy} onClick={() => cancel()}>
+            <button data-testid="cancel" disabled={!busy} onClick={() => cancelBatch()}>
               Cancel
             </button>
           </div>
         )}
+
+        <BatchPanel />
 
         {errors.length > 0 && (
           <div className="error" data-testid="error" role="alert">

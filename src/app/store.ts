@@ -180,7 +180,18 @@ function onMessage(m: FromWorker): void {
   }
 }
 
+const engineListeners = new Set<(m: FromWorker) => void>();
+
+/** Another reader of the worker's messages (the batch queue), called after the store reduced them. */
+export function onEngineMessage(fn: (m: FromWorker) => void): () => void {
+  engineListeners.add(fn);
+  return () => engineListeners.delete(fn);
+}
+
 export function startApp(): void {
   if (engine) return;
-  engine = startEngine(urlOptions(location.search), onMessage);
+  engine = startEngine(urlOptions(location.search), (m) => {
+    onMessage(m);
+    for (const fn of engineListeners) fn(m);
+  });
 }
