@@ -14,6 +14,8 @@ export interface LiveScale {
   done: number;
   total: number;
   psnr?: number;
+  /** SSIM over windows inside finished tiles (core/metrics RunningSsim). */
+  ssim?: number;
   /** Preview-sized: the output scaled by `k` (≤ 1). */
   canvas: HTMLCanvasElement;
   k: number;
@@ -55,7 +57,7 @@ export function applyPartial(m: PartialMsg): void {
       ctx.drawImage(scratch, 0, 0, t.rw, t.rh, t.x * live.k, t.y * live.k, t.w * live.k, t.h * live.k);
     }
   }
-  const next: LiveScale = { done: m.done, total: m.total, canvas: live.canvas, k: live.k, ...(m.psnr !== undefined ? { psnr: m.psnr } : {}) };
+  const next: LiveScale = { done: m.done, total: m.total, canvas: live.canvas, k: live.k, ...(m.psnr !== undefined ? { psnr: m.psnr } : {}), ...(m.ssim !== undefined ? { ssim: m.ssim } : {}) };
   useLive.setState((s) => ({ scales: { ...s.scales, [m.scale]: next } }));
 }
 
@@ -92,7 +94,13 @@ export function LivePreview({ scale, evaluate }: { scale: Scale; evaluate: boole
         {evaluate ? (
           live.psnr !== undefined ? (
             <>
-              PSNR bitsr <span data-testid={`psnr-live-x${scale}`}>{fmtLivePsnr(live.psnr)}</span> dB (so far, {tiles}; SSIM when the scale is done)
+              PSNR bitsr <span data-testid={`psnr-live-x${scale}`}>{fmtLivePsnr(live.psnr)}</span> dB
+              {live.ssim !== undefined && (
+                <>
+                  {' '}· SSIM <span data-testid={`ssim-live-x${scale}`}>{live.ssim.toFixed(4)}</span> (within finished tiles)
+                </>
+              )}{' '}
+              (so far, {tiles}; exact values when the scale is done)
             </>
           ) : (
             <>PSNR bitsr: no pixel inside the shaved border yet ({tiles})</>

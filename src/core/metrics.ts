@@ -6,6 +6,7 @@
  */
 import { metricLumaOf } from './color';
 import { type RgbImage } from './image';
+import { SSIM_WINDOW } from './sizes';
 
 export interface Metrics {
   psnr: number;
@@ -198,3 +199,51 @@ export class RunningPsnr {
     return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
   }
 }
+
+/**
+ * SSIM of the tiles done so far, for the live view: the mean of the SSIM map over the 11×11
+ * windows that lie inside one finished tile's core (and the shaved window). Windows that straddle
+ * two tiles are left out, so this is an estimate until the scale ends; the final SSIM is always
+ * computed by evaluate() on the whole image.
+ */
+export class RunningSsim {
+  private sum = 0;
+  private n = 0;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    readonly shave: number,
+  ) {}
+
+  add(sr: RgbImage, hr: RgbImage, region: Rect): void {
+    const x0 = Math.max(region.x, this.shave);
+    const y0 = Math.max(region.y, this.shave);
+    const w = Math.min(region.x + region.width, this.width - this.shave) - x0;
+    const h = Math.min(region.y + region.height, this.height - this.shave) - y0;
+    if (w < SSIM_WINDOW || h < SSIM_WINDOW) return;
+    const gray = !!hr.grayscale;
+    const a = new Uint8Array(w * h);
+    const b = new Uint8Array(w * h);
+    for (const [img, out] of [[sr, a], [hr, b]] as const) {
+      const n = img.width * img.height;
+      const d = img.data;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          const i = (y + y0) * img.width + x + x0;
+          out[y * w + x] = metricLumaOf(q8(d[i]), q8(d[n + i]), q8(d[2 * n + i]), gray);
+        }
+      }
+    }
+    const windows = (w - SSIM_WINDOW + 1) * (h - SSIM_WINDOW + 1);
+    this.sum += ssimPlanes(a, b, w, h) * windows;
+    this.n += windows;
+  }
+
+  /** undefined until some tile holds a whole window. */
+  get ssim(): number | undefined {
+    return this.n ? this.sum / this.n : undefined;
+  }
+}
+
+const q8 = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;

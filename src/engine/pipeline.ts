@@ -20,7 +20,7 @@
  */
 import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
-import { evaluate, RunningPsnr, type Rect } from '../core/metrics';
+import { evaluate, RunningPsnr, RunningSsim, type Rect } from '../core/metrics';
 import { makeLr } from '../core/protocol';
 import { inputSizeError, scaleSizeError } from './limits';
 import { SCALES, type MetricPair, type Mode, type Scale } from './protocol';
@@ -48,7 +48,7 @@ export type JobEvent<E = RgbImage> =
    * output so far, width×height, valid until the next event), and in Evaluate the PSNR over the
    * tiles done so far (RunningPsnr: equals the final PSNR once `done` = `total`).
    */
-  | { type: 'partial'; scale: Scale; done: number; total: number; width: number; height: number; region: Rect; image: RgbImage; psnr?: number }
+  | { type: 'partial'; scale: Scale; done: number; total: number; width: number; height: number; region: Rect; image: RgbImage; psnr?: number; ssim?: number }
   | {
       type: 'scale';
       scale: Scale;
@@ -181,14 +181,17 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
       await step();
       // The live view: each tile's core as it lands, and in Evaluate the PSNR of the tiles so far.
       const running = d.mode === 'evaluate' ? new RunningPsnr(width, height, scale) : undefined;
+      const runningSsim = d.mode === 'evaluate' ? new RunningSsim(width, height, scale) : undefined;
       let tilesDone = 0;
       const afterTile = (core?: Rect, sofar?: RgbImage) => {
         onTile();
         tilesDone++;
         if (!core || !sofar) return;
         running?.add(sofar, img, core);
+        runningSsim?.add(sofar, img, core);
         const psnr = running?.psnr;
-        void d.emit({ type: 'partial', scale, done: tilesDone, total: plan.tiles, width, height, region: core, image: sofar, ...(psnr !== undefined ? { psnr } : {}) });
+        const ssim = runningSsim?.ssim;
+        void d.emit({ type: 'partial', scale, done: tilesDone, total: plan.tiles, width, height, region: core, image: sofar, ...(psnr !== undefined ? { psnr } : {}), ...(ssim !== undefined ? { ssim } : {}) });
       };
       const t0 = performance.now();
       rgb = await d.infer(scale, lr, afterTile, out);

@@ -60,7 +60,7 @@ export type FromWorker =
    * (ImageData-ready, transferred) of `rw`×`rh` pixels (subsampled so the whole image would be at
    * most PREVIEW_MAX_SIDE); Evaluate: the PSNR over the `done` tiles so far (no running SSIM).
    */
-  | { type: 'partial'; job: number; scale: Scale; done: number; total: number; width: number; height: number; tiles: LiveTile[]; psnr?: number }
+  | { type: 'partial'; job: number; scale: Scale; done: number; total: number; width: number; height: number; tiles: LiveTile[]; psnr?: number; ssim?: number }
   | {
       type: 'scale';
       job: number;

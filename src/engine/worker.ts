@@ -67,7 +67,7 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
         if (live?.scale !== e.scale || e.done === 1) live = { scale: e.scale, batcher: new LiveBatcher() };
         const tiles = live.batcher.add(liveTile(e.image, e.region, liveStep(e.width, e.height)), e.done, e.total);
         if (tiles) {
-          const m: FromWorker = { type: 'partial', job, scale: e.scale, done: e.done, total: e.total, width: e.width, height: e.height, tiles, ...(e.psnr !== undefined ? { psnr: e.psnr } : {}) };
+          const m: FromWorker = { type: 'partial', job, scale: e.scale, done: e.done, total: e.total, width: e.width, height: e.height, tiles, ...(e.psnr !== undefined ? { psnr: e.psnr } : {}), ...(e.ssim !== undefined ? { ssim: e.ssim } : {}) };
           self.postMessage(m, tiles.map((t) => t.rgba));
         }
       }

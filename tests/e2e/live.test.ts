@@ -54,10 +54,12 @@ describe.skipIf(!hasChromium)('live results while a scale runs', () => {
     expect(seen.length, 'psnr-live-x2 never appeared').toBeGreaterThan(0);
     for (const s of seen) {
       expect(s.live).toMatch(/^\d+\.\d\d$|^∞$/);
-      expect(s.label).toMatch(/dB \(so far, \d+\/\d+ tiles/);
+      expect(s.label).toMatch(/dB( · SSIM [01]\.\d{4} \(within finished tiles\))? \(so far, \d+\/\d+ tiles/);
       expect(s.finalShown).toBe(false);
       expect(s.canvas).toEqual([256, 256]);
     }
+    // A live SSIM shows once a finished tile holds a whole 11×11 window.
+    expect(seen.some((s) => /SSIM [01]\.\d{4}/.test(s.label)), 'no live SSIM').toBe(true);
     // The live card is gone and the final PSNR is the Node pipeline's.
     expect(await b.page.getByTestId('psnr-live-x2').count()).toBe(0);
     const got = Number(await sr.textContent());

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createImage, crop, fromInterleaved8, modCrop, quantize8, toRgba8, type RgbImage } from '../../src/core/image';
 import { contributions, imresize } from '../../src/core/imresize';
-import { evaluate, psnr, RunningPsnr } from '../../src/core/metrics';
+import { evaluate, psnr, RunningPsnr, RunningSsim } from '../../src/core/metrics';
 import { metricLuma } from '../../src/core/color';
 import { binarize, packBits, unpackBits } from '../../src/core/bitpack';
 import { extractTile, mergeTiles, planTiles } from '../../src/core/tiling';
@@ -112,6 +112,23 @@ describe('metrics', () => {
 
   it('rejects size mismatch with a clear message', () => {
     expect(() => psnr(createImage(10, 10), createImage(12, 10), 1)).toThrow(/size mismatch/);
+  });
+});
+
+describe('RunningSsim (the live SSIM within finished tiles)', () => {
+  it('one tile covering the image gives evaluate()\'s SSIM; tiles give a close estimate; nothing until a window fits', () => {
+    const hr = smoothImage(60, 44);
+    const sr = { ...hr, data: hr.data.map((v, i) => v + ((i * 7919) % 13) / 400 - 0.015) };
+    const exact = evaluate(sr, hr, 2).ssim;
+    const whole = new RunningSsim(60, 44, 2);
+    whole.add(sr, hr, { x: 0, y: 0, width: 60, height: 44 });
+    expect(whole.ssim).toBeCloseTo(exact, 12);
+    const tiled = new RunningSsim(60, 44, 2);
+    expect(tiled.ssim).toBeUndefined();
+    tiled.add(sr, hr, { x: 0, y: 0, width: 8, height: 8 });
+    expect(tiled.ssim).toBeUndefined();
+    for (const [x, y] of [[0, 0], [30, 0], [0, 22], [30, 22]]) tiled.add(sr, hr, { x, y, width: 30, height: 22 });
+    expect(Math.abs(tiled.ssim! - exact)).toBeLessThan(0.05);
   });
 });
 
