@@ -153,23 +153,34 @@ export interface Rect {
  * once. The squared errors are integers, summed exactly, so once every pixel is added `psnr`
  * equals evaluate()'s PSNR. `hr` may be the uncropped ground truth (its top-left region counts).
  */
-export class RunningPsnr {
-  private se = 0;
-  private n = 0;
-  private readonly q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
-
+/** An output image's size and the protocol's shaved window, which the running metrics clip to. */
+abstract class ShavedWindow {
   constructor(
     readonly width: number,
     readonly height: number,
     readonly shave: number,
   ) {}
 
+  /** `region` clipped to the shaved window: [x0, x1) × [y0, y1), possibly empty. */
+  protected clip(region: Rect): { x0: number; y0: number; x1: number; y1: number } {
+    return {
+      x0: Math.max(region.x, this.shave),
+      y0: Math.max(region.y, this.shave),
+      x1: Math.min(region.x + region.width, this.width - this.shave),
+      y1: Math.min(region.y + region.height, this.height - this.shave),
+    };
+  }
+}
+
+export class RunningPsnr extends ShavedWindow {
+  private se = 0;
+  private n = 0;
+  private readonly q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
+
+
   /** Adds `region` of `sr` (an image in the same output coordinates, e.g. the full-size output buffer) against `hr`. */
   add(sr: RgbImage, hr: RgbImage, region: Rect): void {
-    const x0 = Math.max(region.x, this.shave);
-    const y0 = Math.max(region.y, this.shave);
-    const x1 = Math.min(region.x + region.width, this.width - this.shave);
-    const y1 = Math.min(region.y + region.height, this.height - this.shave);
+    const { x0, y0, x1, y1 } = this.clip(region);
     const gray = !!hr.grayscale;
     const q = this.q;
     const sn = sr.width * sr.height;
@@ -206,21 +217,15 @@ export class RunningPsnr {
  * two tiles are left out, so this is an estimate until the scale ends; the final SSIM is always
  * computed by evaluate() on the whole image.
  */
-export class RunningSsim {
+export class RunningSsim extends ShavedWindow {
   private sum = 0;
   private n = 0;
 
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly shave: number,
-  ) {}
 
   add(sr: RgbImage, hr: RgbImage, region: Rect): void {
-    const x0 = Math.max(region.x, this.shave);
-    const y0 = Math.max(region.y, this.shave);
-    const w = Math.min(region.x + region.width, this.width - this.shave) - x0;
-    const h = Math.min(region.y + region.height, this.height - this.shave) - y0;
+    const { x0, y0, x1, y1 } = this.clip(region);
+    const w = x1 - x0;
+    const h = y1 - y0;
     if (w < SSIM_WINDOW || h < SSIM_WINDOW) return;
     const gray = !!hr.grayscale;
     const a = new Uint8Array(w * h);
