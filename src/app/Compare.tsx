@@ -1,6 +1,7 @@
 /** Before/after slider (one control for all scales), a zoom loupe, and the per-card "Inspect" button. */
 import { useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { useInspect } from './inspectState';
+import { sliderKeyValue } from './sliderKeys';
 import { useStore, type ScaleResult } from './store';
 
 export function CompareSlider() {
@@ -12,8 +13,7 @@ export function CompareSlider() {
     setSlider(((e.clientX - r.left) / r.width) * 100);
   };
   const onKey = (e: KeyboardEvent) => {
-    const step = e.shiftKey ? 10 : 1;
-    const next = { ArrowLeft: value - step, ArrowDown: value - step, ArrowRight: value + step, ArrowUp: value + step, PageDown: value - 10, PageUp: value + 10, Home: 0, End: 100 }[e.key];
+    const next = sliderKeyValue(e.key, e.shiftKey, value);
     if (next === undefined) return;
     e.preventDefault();
     setSlider(next);

@@ -7,6 +7,7 @@
  * Gestures are plain pointer events, no gesture library: one pointer pans, two pinch (zoom about
  * their midpoint, pan with it); the wheel zooms about the cursor; keys +/- zoom, arrows pan, 0 fits.
  */
+import { sliderKeyValue } from './sliderKeys';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type CSSProperties, type KeyboardEvent, type PointerEvent } from 'react';
 import { createPortal } from 'react-dom';
 import { SCALES, type Scale } from '../engine/protocol';
@@ -242,12 +243,11 @@ function InspectDialog({ scale }: { scale: Scale }) {
 
   // The divider's keys (its drag is in the stage's pointer handlers above).
   const onDividerKey = (e: KeyboardEvent) => {
-    const step = e.shiftKey ? 10 : 1;
-    const next = { ArrowLeft: divider - step, ArrowDown: divider - step, ArrowRight: divider + step, ArrowUp: divider + step, PageDown: divider - 10, PageUp: divider + 10, Home: 0, End: 100 }[e.key];
+    const next = sliderKeyValue(e.key, e.shiftKey, divider);
     if (next === undefined) return;
     e.preventDefault();
     e.stopPropagation();
-    setDivider(Math.max(0, Math.min(100, next)));
+    setDivider(next);
   };
 
   const after = r ? (r.sr ?? r.bicubic) : undefined;
