@@ -1,6 +1,6 @@
 /**
  * bitsr's tfjs kernels for the training hot path (used by layers.ts), one module per family in
- * kernels/ (their WAT in wat/, assembled by simdKernels.ts), registered by `registerKernels`, which
+ * kernels/ (their WAT in src/kernels/wat/, assembled by simdKernels.ts), registered by `registerKernels`, which
  * initTf calls; importing registers nothing.
  * - elementwise: sign, the estimator gradients, the PReLU backward. Each is one pass: WebAssembly
  *   SIMD on the wasm heap where the shape allows, else a JS body, which is also the cpu backend's

@@ -1,6 +1,6 @@
 /**
  * bitsr's WebAssembly SIMD training kernels (registered as tfjs kernels in kernels.ts): their WAT
- * source is in ./wat/, one module per family, assembled here with wabt at startup. The module
+ * source is src/kernels (shared with the browser engine), assembled here with wabt at startup. The module
  * imports the tfjs-wasm backend's own memory, so it reads and writes tensors in place: pointers are
  * the backend's byte offsets. Plain JS loops are no faster than tfjs's separate wasm passes
  * (measured here: 0.34 ms for a branch-free sign over 8×24×24×32, 1.4 ms with a branch on random
@@ -10,43 +10,12 @@
  * guard still sees a poisoned batch.
  */
 import v8 from 'node:v8';
+import { kernelModuleWat } from '../../src/kernels/module';
+import { bindKernels, type Kernels } from '../../src/kernels/spec';
 import { tf } from './tf';
-import { binaryBlockDxWat, binWeightGradWat } from './wat/binaryBlock';
-import { convWat, convWeightGradWat } from './wat/conv';
-import { elementwiseWat } from './wat/elementwise';
-import { signGradWat } from './wat/signGrad';
-import { weightOpsWat } from './wat/weights';
-import { packSignsWat, xnorConv32Wat, xnorConvWat } from './wat/xnor';
 
-const wat = (fma: boolean) => String.raw`
-(module
-  (import "env" "memory" (memory 1))
-
-${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}${convWeightGradWat(fma)}${convWat(fma)}
-${binaryBlockDxWat}
-${signGradWat}
-${xnorConv32Wat}
-)`;
-
-export interface SimdKernels {
-  sign(x: number, y: number, n: number): void;
-  signGrad(dy: number, x: number, dx: number, n: number, est: number): void;
-  preluGrad(dy: number, x: number, a: number, dx: number, da: number, n: number, c: number): void;
-  packSigns(x: number, out: number, nwords: number): number;
-  xnorConv32(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
-  signScale(x: number, n: number): number;
-  signGradWeightGrad(x: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
-  signGradInputGrad(dy: number, w: number, out: number, wt: number, pat: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, c: number): void;
-  binaryBlockDx(dy: number, w: number, alpha: number, res: number, ex: number, out: number, E: number, O: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number, est: number, cx: number, slope: number, dcOut: number, dslope: number): void;
-  weightScale(w: number, alpha: number, rows: number, co: number): void;
-  flipBinary(w: number, alpha: number, out: number, kh: number, kw: number, ci: number, co: number): void;
-  weightBits(w: number, bits: number, taps: number, ci: number, co: number): void;
-  binaryWeightGrad(raw: number, w: number, alpha: number, dw: number, da: number, rows: number, co: number, est: number): void;
-  convWeightGrad(x: number, dy: number, dw: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  conv(xp: number, w: number, y: number, N: number, H: number, W: number, cin: number, cout: number, kh: number, kw: number, dil: number): void;
-  binWeightGrad(a: number, dy: number, dw: number, tab: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number): void;
-  xnorConv(a: number, wb: number, alpha: number, y: number, acc: number, N: number, H: number, W: number, words: number, cout: number, kh: number, kw: number, dil: number, res: number, slope: number, y2: number): void;
-}
+/** The kernels as the trainer calls them (described once in src/kernels/spec.ts). */
+export type SimdKernels = Kernels;
 
 let kernels: SimdKernels | undefined;
 
@@ -80,7 +49,7 @@ export async function initSimdKernels(): Promise<void> {
   // Relaxed SIMD's fused multiply-add runs the multiply-accumulate loops ~1.4× faster here
   // (measured: conv weight gradient 42 vs 30 GFLOP/s); without it, the mul+add build.
   const fma = relaxedSimdAvailable();
-  const mod = wabt.parseWat('bitsr-kernels.wat', wat(fma), { simd: true, relaxed_simd: fma });
+  const mod = wabt.parseWat('bitsr-kernels.wat', kernelModuleWat({ fma, shared: false }), { simd: true, relaxed_simd: fma });
   let buffer: Uint8Array<ArrayBuffer>;
   try {
     buffer = new Uint8Array(mod.toBinary({}).buffer);
@@ -88,5 +57,5 @@ export async function initSimdKernels(): Promise<void> {
     mod.destroy();
   }
   const instance = new WebAssembly.Instance(new WebAssembly.Module(buffer), { env: { memory } });
-  kernels = instance.exports as unknown as SimdKernels;
+  kernels = bindKernels(instance.exports);
 }

@@ -25,6 +25,6 @@ export async function initTf(backend: 'wasm' | 'cpu' = 'wasm'): Promise<void> {
     await tf.ready();
   }
   // The fused kernels' SIMD bodies live in the wasm backend's memory (kernels.ts; their WAT is in
-  // wat/, assembled by simdKernels.ts).
+  // src/kernels/wat/, assembled by simdKernels.ts).
   if (backend === 'wasm') await (await import('./simdKernels')).initSimdKernels();
 }

@@ -1,5 +1,5 @@
 /**
- * The fused basic binary block (wasm only; SIMD bodies in wat/binaryBlock.ts and wat/xnor.ts): its
+ * The fused basic binary block (wasm only; SIMD bodies in src/kernels/wat/binaryBlock.ts and src/kernels/wat/xnor.ts): its
  * forward by XNOR, its backward by sign-pattern tables, and the binary conv's weight gradient.
  */
 import type { Estimator } from '../../../src/model/config';
@@ -74,7 +74,7 @@ export function binaryConvWeightGradApplies(xShape: number[], wShape: number[]):
 
 /**
  * dW (HWIO) of a stride-1 'same' conv whose input x is exactly ±1 (a BinAct output): the float
- * kernel's sums, grouped by the input's sign patterns (wat/binaryBlock.ts binWeightGrad), ~3× faster.
+ * kernel's sums, grouped by the input's sign patterns (src/kernels/wat/binaryBlock.ts binWeightGrad), ~3× faster.
  */
 export function binaryConvWeightGrad(x: tf.Tensor4D, dy: tf.Tensor4D, kh: number, kw: number, dil: number): tf.Tensor4D {
   return run(BIN_DW, { x, dy }, { kh, kw, dil }) as tf.Tensor4D;

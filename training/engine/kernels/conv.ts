@@ -1,5 +1,5 @@
 /**
- * Float conv kernels (SIMD bodies in wat/conv.ts): the 'valid' conv forward (also the dX pass on a
+ * Float conv kernels (SIMD bodies in src/kernels/wat/conv.ts): the 'valid' conv forward (also the dX pass on a
  * flipped kernel), the weight gradient, and the flip that makes a conv's dX kernel.
  */
 import { tf } from '../tf';

@@ -1,5 +1,5 @@
 /**
- * Elementwise kernels (SIMD bodies in wat/elementwise.ts): sign, the sign estimators' gradient and
+ * Elementwise kernels (SIMD bodies in src/kernels/wat/elementwise.ts): sign, the sign estimators' gradient and
  * the PReLU backward, each one pass where tfjs-wasm takes one per op (measured on 8×24×24×32:
  * ~0.1 ms per pass, ~0.4 ms per per-channel Sum; a PReLU backward from tfjs ops takes nine).
  */

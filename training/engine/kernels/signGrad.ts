@@ -1,6 +1,6 @@
 /**
  * The conv backward for an output gradient of ±c (the tail's under the L1 loss), wasm only (SIMD
- * bodies in wat/signGrad.ts): the test for ±c, dW and dX.
+ * bodies in src/kernels/wat/signGrad.ts): the test for ±c, dW and dX.
  */
 import type { tf } from '../tf';
 import { type Info, registerWasm, run, size, wasmSimd } from './registry';

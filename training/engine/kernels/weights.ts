@@ -1,5 +1,5 @@
 /**
- * Binary-conv weight helpers on the small kernel tensors (SIMD bodies in wat/weights.ts): one pass
+ * Binary-conv weight helpers on the small kernel tensors (SIMD bodies in src/kernels/wat/weights.ts): one pass
  * instead of ~12 tiny tfjs ops, each ~30–75 µs of dispatch here. Weights HWIO [kh, kw, ci, co];
  * α[o] = mean over (kh, kw, ci) of |w|.
  */

@@ -1,4 +1,4 @@
-/** The XNOR/popcount binary conv of an exactly ±1 input (wasm only; SIMD bodies in wat/xnor.ts). */
+/** The XNOR/popcount binary conv of an exactly ±1 input (wasm only; SIMD bodies in src/kernels/wat/xnor.ts). */
 import type { SimdKernels } from '../simdKernels';
 import type { tf } from '../tf';
 import { type Info, type WasmBackend, registerWasm, run, wasmSimd } from './registry';
@@ -28,7 +28,7 @@ export function xnorInto(b: WasmBackend, k: SimdKernels, ptr: (t: Info) => numbe
     }
     // sign(W) bits, [kh, kw, words, cout]: bit c of word q = input channel 32q + c is negative.
     k.weightBits(ptr(w), wb, kh * kw, cin, cout);
-    // Cout a multiple of 32: accumulators in registers (wat/xnor.ts xnorConv32).
+    // Cout a multiple of 32: accumulators in registers (src/kernels/wat/xnor.ts xnorConv32).
     (cout % 32 ? k.xnorConv : k.xnorConv32)(a, wb, ptr(alpha), ptr(out), acc, N, H, W, words, cout, kh, kw, dil, block ? ptr(block.res) : 0, block ? ptr(block.slope) : 0, block ? ptr(block.out2) : 0);
   } finally {
     b.wasm._free(scratch);

@@ -1,10 +1,11 @@
 /** The binary conv's small weight ops, on the HWIO kernel: α, the flipped dX kernel, sign bits, the latent-weight gradient. */
+import { signature } from '../spec';
 import { zeroFill } from './common';
 
 export const weightOpsWat = String.raw`
   ;; --- binary-weight helpers on the small HWIO kernel [rows = kh*kw*ci, co] (co: a multiple of 4)
   ;; alpha[o] = mean over rows of |w[r,o]|
-  (func (export "weightScale") (param $w i32) (param $alpha i32) (param $rows i32) (param $co i32)
+  ${signature('weightScale')}
     (local $o i32) (local $r i32) (local $p i32) (local $acc v128) (local $ob i32)
     (local.set $ob (i32.shl (local.get $co) (i32.const 2)))
     (local.set $o (i32.const 0))
@@ -22,7 +23,7 @@ export const weightOpsWat = String.raw`
       (local.set $o (i32.add (local.get $o) (i32.const 16)))
       (br_if $lo (i32.lt_u (local.get $o) (local.get $ob)))))
   ;; The binary conv's dX kernel: out[i,j,o,c] = sign(w[kh-1-i, kw-1-j, c, o]) * alpha[o], sign(0) = +1.
-  (func (export "flipBinary") (param $w i32) (param $alpha i32) (param $out i32) (param $kh i32) (param $kw i32) (param $ci i32) (param $co i32)
+  ${signature('flipBinary')}
     (local $i i32) (local $j i32) (local $c i32) (local $o i32) (local $src i32) (local $dst i32) (local $a f32)
     (local.set $i (i32.const 0))
     (loop $li
@@ -49,7 +50,7 @@ export const weightOpsWat = String.raw`
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br_if $li (i32.lt_u (local.get $i) (local.get $kh)))))
   ;; sign(W) bits for xnorConv, [taps, words, co]: bit c of word q = input channel 32q + c is < 0.
-  (func (export "weightBits") (param $w i32) (param $bits i32) (param $taps i32) (param $ci i32) (param $co i32)
+  ${signature('weightBits')}
     (local $t i32) (local $c i32) (local $o i32) (local $p i32) (local $q i32) (local $bit v128) (local $ob i32) (local $words i32) (local $end i32)
     (local.set $ob (i32.shl (local.get $co) (i32.const 2)))
     (local.set $words (i32.shr_u (local.get $ci) (i32.const 5)))
@@ -78,7 +79,7 @@ export const weightOpsWat = String.raw`
   ;; Latent-weight gradient of conv(x, sign W)*alpha from raw = dL/d(sign W) before the alpha scale:
   ;; dw = est'(|w|) * (raw * alpha) + (w > 0 ? 1 : -1) * dalpha / rows, dalpha[o] = sum_r sign(w) * raw.
   ;; da: scratch [co] f32. est as in signGrad.
-  (func (export "binaryWeightGrad") (param $raw i32) (param $w i32) (param $alpha i32) (param $dw i32) (param $da i32) (param $rows i32) (param $co i32) (param $est i32)
+  ${signature('binaryWeightGrad')}
     (local $o i32) (local $r i32) (local $p i32) (local $acc v128) (local $ob i32) (local $v v128) (local $ax v128)
     (local $ste v128) (local $ra v128) (local $rb v128) (local $g v128) (local $d v128)
     (local.set $ste (i32x4.splat (i32.sub (i32.const 0) (i32.eqz (local.get $est)))))

@@ -1,4 +1,5 @@
 /** A basic binary block's backward: the sign-pattern input gradient (with the PReLU backward) and weight gradient. */
+import { signature } from '../spec';
 import { accLocals, zeroAcc, estimatorSetup, transpose4, estimatorOf, tapRange, signedSums16, zeroFill } from './common';
 
 /** binaryBlockDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = res + r·est'(ex) at $base + k·$ob. */
@@ -40,11 +41,7 @@ const preluBuild = String.raw`
  * W: a multiple of 8; cin, cout: of 4. E: cout/4·16·Hp·Wp floats; O: cin·taps·cout/4 i32.
  */
 export const binaryBlockDxWat = String.raw`
-  (func (export "binaryBlockDx")
-    (param $dc i32) (param $w i32) (param $alpha i32) (param $res i32) (param $ex i32) (param $out i32)
-    (param $E i32) (param $O i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $est i32) (param $cx i32) (param $slope i32) (param $dcOut i32) (param $dsl i32)
+  ${signature('binaryBlockDx')}
     (local $off i32) (local $dyv v128) (local $cvv v128) (local $dd v128) (local $sl v128) (local $da v128)
     (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32) (local $rs i32)
     (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32) (local $q i32) (local $end i32)
@@ -199,10 +196,7 @@ export const binWeightGradWat = String.raw`
   ;; 4 groups x 8 channels: 8 vector adds instead of 64 multiply-adds (the table, 128 KB for 32
   ;; channels, lives in L2; 8-bit patterns measured ~20% faster than 4-bit ones, whose table fits L1).
   ;; tab: scratch of words*4*256*cout*4 + 128 bytes. cout: a multiple of 8.
-  (func (export "binWeightGrad")
-    (param $a i32) (param $dy i32) (param $dw i32) (param $tab i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)
+  ${signature('binWeightGrad')}
     (local $n i32) (local $i i32) (local $j i32) (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32)
     (local $w0 i32) (local $w1 i32) (local $h i32) (local $pa i32) (local $pd i32) (local $pend i32) (local $k i32)
     (local $word i32) (local $pt i32) (local $c i32) (local $ds i32) (local $gb i32) (local $tb i32) (local $q i32)

@@ -1,7 +1,8 @@
 /** Elementwise training kernels: sign, the estimator gradients, the PReLU backward (one pass each). */
+import { signature } from '../spec';
 export const elementwiseWat = String.raw`
   ;; y = sign(x) with sign(0) = sign(-0) = +1. n: elements, a multiple of 4.
-  (func (export "sign") (param $x i32) (param $y i32) (param $n i32)
+  ${signature('sign')}
     (local $end i32) (local $v v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (loop $next
@@ -18,7 +19,7 @@ export const elementwiseWat = String.raw`
 
   ;; dx = dy * d sign/dx as estimated. est 0: STE-clip 1{|x|<1}; 1: ApproxSign max(0, 2-2|x|);
   ;; 2: sharp max(0, 4-8|x|). n: a multiple of 4.
-  (func (export "signGrad") (param $dy i32) (param $x i32) (param $dx i32) (param $n i32) (param $est i32)
+  ${signature('signGrad')}
     (local $end i32) (local $v v128) (local $a v128) (local $g v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
     (block $done (loop $next
@@ -41,7 +42,7 @@ export const elementwiseWat = String.raw`
 
   ;; PReLU backward, channels last, per-channel slope a[C]: dx = dy * (x > 0 ? 1 : a),
   ;; da = sum over pixels of dy * min(x, 0). n: elements; C: a multiple of 4.
-  (func (export "preluGrad") (param $dy i32) (param $x i32) (param $a i32) (param $dx i32) (param $da i32) (param $n i32) (param $C i32)
+  ${signature('preluGrad')}
     (local $end i32) (local $c i32) (local $cb i32) (local $v v128) (local $g v128)
     (local.set $cb (i32.shl (local.get $C) (i32.const 2)))
     (local.set $c (i32.const 0))

@@ -1,11 +1,12 @@
 /** The binary conv's forward by XNOR and popcount, on packed signs (and the block forward's epilogue). */
+import { signature } from '../spec';
 import { accLocals, zeroAcc } from './common';
 
 export const packSignsWat = String.raw`
   ;; Packs the signs of npix pixels of C = 32*words channels into bits (bit c of word k = channel
   ;; 32k+c is < 0; -0 counts as +, sign(0) = sign(-0) = +1), so the input may be a BinAct's real
   ;; input. Returns 1 if any value is NaN (the caller then fills its output with NaN).
-  (func (export "packSigns") (param $x i32) (param $out i32) (param $nwords i32) (result i32)
+  ${signature('packSigns')}
     (local $end i32) (local $q i32) (local $word i32) (local $v v128) (local $nan v128)
     (local.set $end (i32.add (local.get $out) (i32.shl (local.get $nwords) (i32.const 2))))
     (block $done (loop $next
@@ -50,10 +51,7 @@ export const xnorConvWat = String.raw`
   ;; Cout: a multiple of 4. The float conv of +-1 values gives the same exact integers.
   ;; With res != 0 it is also a whole basic block's forward: y2 = res + prelu(y, slope), with y
   ;; (the conv output) still written for the backward.
-  (func (export "xnorConv")
-    (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $acc i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $slope i32) (param $y2 i32)
+  ${signature('xnorConv')}
     (local $cv v128)
     (local $n i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $k i32) (local $g i32)
     (local $hh i32) (local $ww i32) (local $valid i32) (local $pa i32) (local $pw i32) (local $av v128)
@@ -130,10 +128,7 @@ export const xnorConvWat = String.raw`
  * over all taps (the general version keeps them in memory). Same parameters and results.
  */
 export const xnorConv32Wat = String.raw`
-  (func (export "xnorConv32")
-    (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $acc i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $words i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $res i32) (param $slope i32) (param $y2 i32)
+  ${signature('xnorConv32')}
     (local $n i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $k i32) (local $cb i32)
     (local $hh i32) (local $ww i32) (local $valid i32) (local $pa i32) (local $pw i32) (local $av v128)
     (local $ob i32) (local $po i32) (local $cv v128) (local $base v128) (local $ph i32) (local $pwd i32)

@@ -1,4 +1,5 @@
 /** Float convs: forward/dX with a 4-pixel × 8-channel register tile, and dW with a 4 × 8 tile. */
+import { signature } from '../spec';
 import { accLocals, zeroAcc, tileMacs, tapRange, zeroFill } from './common';
 
 /** Stores the conv tile: $a0..$a7 = 4 pixels × 8 channels at $py. */
@@ -18,10 +19,7 @@ export const convWat = (fma: boolean) => String.raw`
   ;; 'valid' stride-1 conv with dilation, NHWC input xp (already padded) / HWIO weights:
   ;; y[n,h,w,o] = sum over i,j,c of xp[n, h+i*dil, w+j*dil, c] * w[i,j,c,o], y: [N,H,W,cout].
   ;; Register tile: 4 output pixels along w x 8 output channels. W: a multiple of 4; cout: of 8.
-  (func (export "conv")
-    (param $xp i32) (param $w i32) (param $y i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)
+  ${signature('conv')}
     (local $n i32) (local $h i32) (local $wb i32) (local $ob i32) (local $i i32) (local $j i32)
     (local $Hp i32) (local $Wp i32) (local $xs i32) (local $ys i32) (local $x1 i32) (local $x2 i32) (local $x3 i32)
     (local $px i32) (local $pw i32) (local $pend i32) (local $py i32) (local $q i32)
@@ -84,10 +82,7 @@ export const convWeightGradWat = (fma: boolean) => String.raw`
   ;; dw[i,j,ci,co] = sum over n,h,w of x[n, h+oh_i, w+ow_j, ci] * dy[n,h,w,co] (in-image taps only).
   ;; Register tile: 4 input channels x 8 output channels; one image at a time stays in L2.
   ;; cin: a multiple of 4; cout: a multiple of 8.
-  (func (export "convWeightGrad")
-    (param $x i32) (param $dy i32) (param $dw i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32)
+  ${signature('convWeightGrad')}
     (local $n i32) (local $i i32) (local $j i32) (local $cb i32) (local $ob i32)
     (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32) (local $w0 i32) (local $w1 i32)
     (local $h i32) (local $px i32) (local $pd i32) (local $pend i32) (local $xs i32) (local $ds i32)

@@ -1,4 +1,5 @@
 /** Conv backward for an output gradient of ±c everywhere (the tail under the L1 loss). */
+import { signature } from '../spec';
 import { accLocals, transpose4, sum16, tapRange, signedSums16, zeroFill } from './common';
 
 /**
@@ -44,7 +45,7 @@ function inputGradChunk(nv: number): string {
  */
 export const signGradWat = String.raw`
   ;; c if |v| == c > 0 for all n values (finite), else 0. n: a multiple of 4.
-  (func (export "signScale") (param $x i32) (param $n i32) (result f32)
+  ${signature('signScale')}
     (local $end i32) (local $c v128) (local $bad v128) (local $v v128)
     (local.set $c (f32x4.splat (f32.abs (f32.load (local.get $x)))))
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
@@ -61,10 +62,7 @@ export const signGradWat = String.raw`
   ;; Per tap: T[g][P][ci] += x row, P = the sign bits of dy[p, 4g..4g+3]; then
   ;; dw[t, ci, 4g+b] = c (total[ci] - 2 sum_{P has b} T[g][P][ci]). cin: a multiple of 8; cout: of 4.
   ;; tab: scratch of cout/4*16*cin*4 + cout bytes (the last part: the pixel's G row offsets).
-  (func (export "signGradWeightGrad")
-    (param $x i32) (param $dy i32) (param $dw i32) (param $tab i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $c f32)
+  ${signature('signGradWeightGrad')}
     (local $n i32) (local $i i32) (local $j i32) (local $oh i32) (local $ow i32) (local $h0 i32) (local $h1 i32)
     (local $w0 i32) (local $w1 i32) (local $h i32) (local $px i32) (local $pd i32) (local $pend i32)
     (local $G i32) (local $xs i32) (local $ds i32) (local $gb i32) (local $tb i32) (local $rows i32) (local $g i32)
@@ -174,10 +172,7 @@ export const signGradWat = String.raw`
   ;; the padding), and dy's patterns once, pat[n][hp][wp][g] (bytes, 16 outside the image); then each
   ;; pixel's gradient is 9·G table rows added. cin: a multiple of 16; cout: of 4.
   ;; wt: scratch of taps*G*17*cin*4 bytes; pat: N*Hp*Wp*G bytes.
-  (func (export "signGradInputGrad")
-    (param $dy i32) (param $w i32) (param $out i32) (param $wt i32) (param $pat i32)
-    (param $N i32) (param $H i32) (param $W i32) (param $cin i32) (param $cout i32)
-    (param $kh i32) (param $kw i32) (param $dil i32) (param $c f32)
+  ${signature('signGradInputGrad')}
     (local $G i32) (local $ph i32) (local $pw i32) (local $Hp i32) (local $Wp i32) (local $xs i32) (local $rb i32) (local $taps i32)
     (local $t i32) (local $g i32) (local $ch i32) (local $q i32) (local $end i32) (local $n i32) (local $h i32) (local $x i32)
     (local $i i32) (local $j i32) (local $pp i32) (local $po i32) (local $tw i32) (local $row i32)

@@ -1,0 +1,57 @@
+/**
+ * The one description of every WebAssembly kernel: its name, parameters (i32 pointers and sizes
+ * unless listed as f32), result, and the scratch it needs. The WAT function headers are generated
+ * from it (`signature`), and so is the TypeScript binding (`Kernels`, `bindKernels`), so the
+ * module and its callers cannot drift apart: bindKernels also checks each export's arity.
+ * The trainer (training/engine) and the inference engine (src/engine/xnor) both use this module.
+ */
+interface KernelSpec {
+  readonly params: readonly string[];
+  readonly f32?: readonly string[];
+  readonly result?: 'i32' | 'f32';
+  /** What scratch memory the caller passes, in words. */
+  readonly scratch?: string;
+}
+
+export const KERNELS = {
+  binaryBlockDx: { params: ['dc', 'w', 'alpha', 'res', 'ex', 'out', 'E', 'O', 'N', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'est', 'cx', 'slope', 'dcOut', 'dsl'] },
+  binWeightGrad: { params: ['a', 'dy', 'dw', 'tab', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil'], scratch: 'tab: sign-pattern tables' },
+  conv: { params: ['xp', 'w', 'y', 'N', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil'] },
+  convWeightGrad: { params: ['x', 'dy', 'dw', 'N', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil'] },
+  sign: { params: ['x', 'y', 'n'] },
+  signGrad: { params: ['dy', 'x', 'dx', 'n', 'est'] },
+  preluGrad: { params: ['dy', 'x', 'a', 'dx', 'da', 'n', 'C'] },
+  signScale: { params: ['x', 'n'], result: 'f32' },
+  signGradWeightGrad: { params: ['x', 'dy', 'dw', 'tab', 'N', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'c'], f32: ['c'], scratch: 'tab: sign-pattern tables' },
+  signGradInputGrad: { params: ['dy', 'w', 'out', 'wt', 'pat', 'N', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'c'], f32: ['c'], scratch: 'wt, pat: flipped weights and pattern tables' },
+  weightScale: { params: ['w', 'alpha', 'rows', 'co'] },
+  flipBinary: { params: ['w', 'alpha', 'out', 'kh', 'kw', 'ci', 'co'] },
+  weightBits: { params: ['w', 'bits', 'taps', 'ci', 'co'] },
+  binaryWeightGrad: { params: ['raw', 'w', 'alpha', 'dw', 'da', 'rows', 'co', 'est'] },
+  packSigns: { params: ['x', 'out', 'nwords'], result: 'i32' },
+  xnorConv: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: 4·cout bytes (per-byte popcount sums)' },
+  xnorConv32: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: unused (registers)' },
+} as const satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+type Spec = typeof KERNELS;
+type Args<P extends readonly string[]> = { [K in keyof P]: number };
+/** The kernels as callable functions: one number per parameter, in the spec's order. */
+export type Kernels = { [K in KernelName]: (...args: Args<Spec[K]['params']>) => Spec[K] extends { result: string } ? number : void };
+
+/** The WAT header of kernel `name`: `(func (export "name") (param $p i32) ... (result ...)`. */
+export function signature(name: KernelName): string {
+  const s: KernelSpec = KERNELS[name];
+  const params = s.params.map((p) => `(param $${p} ${s.f32?.includes(p) ? 'f32' : 'i32'})`).join(' ');
+  return `(func (export "${name}") ${params}${s.result ? ` (result ${s.result})` : ''}`;
+}
+
+/** The instance's exports as Kernels; throws naming the first kernel missing or of another arity. */
+export function bindKernels(exports: WebAssembly.Exports): Kernels {
+  for (const [name, s] of Object.entries(KERNELS) as [KernelName, KernelSpec][]) {
+    const f = exports[name];
+    if (typeof f !== 'function') throw new Error(`kernel module lacks ${name}`);
+    if (f.length !== s.params.length) throw new Error(`kernel ${name} takes ${f.length} parameters, the spec says ${s.params.length}`);
+  }
+  return exports as unknown as Kernels;
+}
