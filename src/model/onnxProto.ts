@@ -380,8 +380,11 @@ export function uint8Tensor(name: string, dims: number[], data: Uint8Array): Ten
   return { name, dataType: DataType.UINT8, dims, raw: data.slice() };
 }
 
-/** Payload as float32 (copy; raw_data is little-endian, as are all platforms we run on). */
+/**
+ * Payload as float32 (copy; raw_data is little-endian, as are all platforms we run on). The copy is
+ * made with the Uint8Array constructor: a Node Buffer's slice() is a view, not a copy.
+ */
 export function tensorFloats(t: TensorProto): Float32Array {
   if (t.dataType !== DataType.FLOAT) throw new Error(`tensor ${t.name} is not float`);
-  return new Float32Array(t.raw.slice().buffer);
+  return new Float32Array(new Uint8Array(t.raw).buffer);
 }

@@ -29,3 +29,12 @@ export function shippedModels(root: string): string | null {
   const have = readdirSync(dir);
   return [2, 3, 4].every((s) => have.includes(`bitsr-x${s}.onnx`)) ? dir : null;
 }
+
+/** One random bitsr model (activations and biases perturbed so every op matters), exported. */
+export function randomModelBytes(over: Partial<import('../../src/model/config').NetConfig>, seed: number): Uint8Array {
+  const g = buildGraph(parseNetConfig({ ...DEFAULT_NET, channels: 8, blocks: 2, ...over }));
+  const params = initParams(g, seed);
+  const r = mulberry(seed + 1);
+  for (const p of g.params) if (p.group === 'act' || p.name.endsWith('.b')) params[p.name] = params[p.name].map((v) => v + (r() - 0.5) * 0.5);
+  return exportOnnx(g, params, { mean: [0.45, 0.44, 0.4], std: [0.25, 0.24, 0.26] }, { note: 'random weights (tests)' });
+}
