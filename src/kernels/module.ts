@@ -6,6 +6,7 @@
 import { binaryBlockDxWat, binWeightGradWat } from './wat/binaryBlock';
 import { convWat, convWeightGradWat } from './wat/conv';
 import { elementwiseWat } from './wat/elementwise';
+import { inferFloatWat } from './wat/inferFloat';
 import { signGradWat } from './wat/signGrad';
 import { weightOpsWat } from './wat/weights';
 import { packSignsWat, xnorConv32Wat, xnorConvWat } from './wat/xnor';
@@ -30,6 +31,7 @@ ${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}
 ${binaryBlockDxWat}
 ${signGradWat}
 ${xnorConv32Wat}
+${inferFloatWat(v.fma)}
 )`;
 }
 

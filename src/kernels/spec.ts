@@ -31,6 +31,14 @@ export const KERNELS = {
   packSigns: { params: ['x', 'out', 'nwords'], result: 'i32' },
   xnorConv: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: 4·cout bytes (per-byte popcount sums)' },
   xnorConv32: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: unused (registers)' },
+  // Float inference kernels (src/kernels/wat/inferFloat.ts): N = 1, NHWC, output rows [h0, h1).
+  convRows: { params: ['x', 'w', 'b', 'y', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'h0', 'h1'] },
+  finishRows: { params: ['t', 'lr', 'k', 'out', 'H', 'W', 's', 'h0', 'h1', 'm0', 'm1', 'm2'], f32: ['m0', 'm1', 'm2'] },
+  normalizeRows: { params: ['lr', 'y', 'H', 'W', 'h0', 'h1', 'm0', 'm1', 'm2', 's0', 's1', 's2'], f32: ['m0', 'm1', 'm2', 's0', 's1', 's2'] },
+  preluRows: { params: ['x', 'slope', 'y', 'W', 'C', 'h0', 'h1'] },
+  rpreluRows: { params: ['x', 'theta', 'slope', 'delta', 'y', 'W', 'C', 'h0', 'h1'] },
+  addRows: { params: ['a', 'b', 'y', 'W', 'C', 'h0', 'h1'] },
+  copyChannelsRows: { params: ['x', 'y', 'W', 'cx', 'cy', 'off', 'h0', 'h1'] },
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
