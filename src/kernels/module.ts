@@ -6,6 +6,7 @@
 import { binaryBlockDxWat, binWeightGradWat } from './wat/binaryBlock';
 import { convWat, convWeightGradWat } from './wat/conv';
 import { elementwiseWat } from './wat/elementwise';
+import { inferBinaryWat } from './wat/inferBinary';
 import { inferFloatWat } from './wat/inferFloat';
 import { signGradWat } from './wat/signGrad';
 import { weightOpsWat } from './wat/weights';
@@ -31,6 +32,7 @@ ${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}
 ${binaryBlockDxWat}
 ${signGradWat}
 ${xnorConv32Wat}
+${inferBinaryWat(v.fma)}
 ${inferFloatWat(v.fma)}
 )`;
 }

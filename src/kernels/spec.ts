@@ -31,6 +31,9 @@ export const KERNELS = {
   packSigns: { params: ['x', 'out', 'nwords'], result: 'i32' },
   xnorConv: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: 4·cout bytes (per-byte popcount sums)' },
   xnorConv32: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: unused (registers)' },
+  // Binary conv for inference (src/kernels/wat/inferBinary.ts): N = 1, 'same', output rows [h0, h1),
+  // wb from packBinaryConvWeights, ystride in floats; slope/res/sgn: 0 = none. No scratch (thread-safe).
+  xnorConvRows: { params: ['a', 'wb', 'alpha', 'y', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'h0', 'h1', 'ystride', 'slope', 'res', 'sgn'] },
   // Float inference kernels (src/kernels/wat/inferFloat.ts): N = 1, NHWC, output rows [h0, h1).
   convRows: { params: ['x', 'w', 'b', 'y', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'h0', 'h1'] },
   finishRows: { params: ['t', 'lr', 'k', 'out', 'H', 'W', 's', 'h0', 'h1', 'm0', 'm1', 'm2'], f32: ['m0', 'm1', 'm2'] },

@@ -1,0 +1,225 @@
+/**
+ * The inference engine's binary conv: XNOR and popcount over packed signs, a row range at a time
+ * (threads split a layer by rows), with the block epilogue (PReLU, residual, packed signs for the
+ * next binary conv) fused in. Weights come from packBinaryConvWeights (src/kernels/packWeights.ts).
+ *
+ * Counting: per output pixel, every (tap, input word) XORs the input word (splat) with 4 output
+ * channels' weight words per 128-bit vector and adds the per-byte mismatch counts into byte
+ * accumulators held in registers (up to 8 vectors = 32 output channels per pass). The plain build
+ * uses i8x16.popcnt (V8 emulates it with two byte shuffles and masking, also on CPUs with
+ * AVX512-BITALG); the relaxed-SIMD build looks up the low and high nibbles directly with
+ * i8x16.relaxed_swizzle on weights pre-split into nibbles, which saves the masking per vector.
+ * Indices stay below 16, so relaxed_swizzle's result is the same on every platform.
+ */
+import { signature } from '../spec';
+
+/** Output vectors (of 4 channels) per pass: the byte accumulators live in registers. */
+const MAX_NV = 8;
+const range = (n: number) => Array.from({ length: n }, (_, k) => k);
+
+/** Adds one (tap, input word) at $pt (input) / $pw (weights) into accumulators $c0..$c(nv-1). */
+function tapWord(nv: number, relaxed: boolean): string {
+  if (!relaxed) {
+    return `(local.set $av (v128.load32_splat (local.get $pt)))
+      ${range(nv).map((v) => `(local.set $c${v} (i8x16.add (local.get $c${v}) (i8x16.popcnt (v128.xor (local.get $av) (v128.load offset=${48 * v} (local.get $pw))))))`).join('\n      ')}`;
+  }
+  const look = (half: string, off: number) => `(i8x16.relaxed_swizzle (local.get $lut) (v128.xor (local.get ${half}) (v128.load offset=${off} (local.get $pw))))`;
+  return `(local.set $av (v128.load32_splat (local.get $pt)))
+      (local.set $lo (v128.and (local.get $av) (local.get $m4)))
+      (local.set $hi (v128.and (i32x4.shr_u (local.get $av) (i32.const 4)) (local.get $m4)))
+      ${range(nv).map((v) => `(local.set $c${v} (i8x16.add (local.get $c${v}) (i8x16.add ${look('$lo', 48 * v + 16)} ${look('$hi', 48 * v + 32)})))`).join('\n      ')}`;
+}
+
+/** The words of one tap at $pt: weights advance by $ts per word, $pt is left where it was. */
+const tapWords = (nv: number, relaxed: boolean, label: string) => `(local.set $k (local.get $words))
+          (loop ${label}
+            ${tapWord(nv, relaxed)}
+            (local.set $pt (i32.add (local.get $pt) (i32.const 4)))
+            (local.set $pw (i32.add (local.get $pw) (local.get $ts)))
+            (local.set $k (i32.sub (local.get $k) (i32.const 1)))
+            (br_if ${label} (local.get $k)))
+          (local.set $pt (i32.sub (local.get $pt) (local.get $wordB)))`;
+
+/** Counts → alpha·(base − 2·count) in place (the integer is exact, then one rounding). */
+const toFloat = (v: number) => `(local.set $c${v} (f32x4.mul (v128.load offset=${16 * v} (local.get $alpha))
+      (f32x4.convert_i32x4_s (i32x4.add (local.get $base)
+        (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $c${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))))`;
+
+/** PReLU (v ≥ 0 ? v : v·slope), residual add and store of full vectors vs. */
+function epilogue(vs: number[], relaxed: boolean): string {
+  const sel = (a: string, b: string, m: string) => (relaxed ? `(i32x4.relaxed_laneselect ${a} ${b} ${m})` : `(v128.bitselect ${a} ${b} ${m})`);
+  return `${vs.map(toFloat).join('\n    ')}
+    (if (local.get $slope) (then
+      ${vs.map((v) => `(local.set $c${v} ${sel(`(local.get $c${v})`, `(f32x4.mul (local.get $c${v}) (v128.load offset=${16 * v} (local.get $slope)))`, `(f32x4.ge (local.get $c${v}) (v128.const f32x4 0 0 0 0))`)})`).join('\n      ')}))
+    (if (local.get $res) (then
+      ${vs.map((v) => `(local.set $c${v} (f32x4.add (local.get $c${v}) (v128.load offset=${16 * v} (local.get $pr))))`).join('\n      ')}))
+    ${vs.map((v) => `(v128.store offset=${16 * v} (local.get $py) (local.get $c${v}))`).join('\n    ')}`;
+}
+
+/** The last vector when cout % 4 = $rem ≠ 0: lanes < $rem one at a time (nothing read or written past cout). */
+function partial(v: number): string {
+  return `(local.set $n (i32x4.add (local.get $base)
+      (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $c${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))
+    ${range(3).map((l) => {
+      const off = 16 * v + 4 * l;
+      return `(if (i32.gt_u (local.get $rem) (i32.const ${l})) (then
+      (local.set $s (f32.mul (f32.convert_i32_s (i32x4.extract_lane ${l} (local.get $n))) (f32.load offset=${off} (local.get $alpha))))
+      (if (local.get $slope) (then
+        (local.set $s (select (local.get $s) (f32.mul (local.get $s) (f32.load offset=${off} (local.get $slope))) (f32.ge (local.get $s) (f32.const 0))))))
+      (if (local.get $res) (then (local.set $s (f32.add (local.get $s) (f32.load offset=${off} (local.get $pr))))))
+      (f32.store offset=${off} (local.get $py) (local.get $s))))`;
+    }).join('\n    ')}`;
+}
+
+/** Packed signs of the 32 channels in $c0..$c7 (bit = v < 0, so −0 counts as +). */
+const signWord = range(8)
+  .map((v) => `(i32.shl (i32x4.bitmask (f32x4.lt (local.get $c${v}) (v128.const f32x4 0 0 0 0))) (i32.const ${4 * v}))`)
+  .reduce((e, t) => `(i32.or ${e} ${t})`);
+
+/**
+ * One row h of one pass of nv output vectors (pointers already offset to the pass's channels):
+ * pixels in [wl, wr) have every tap in the image (no bounds checks), the others go through the
+ * bounds-checked path that counts the in-image taps.
+ */
+function passFunction(nv: number, relaxed: boolean): string {
+  const zero = range(nv).map((v) => `(local.set $c${v} (v128.const i32x4 0 0 0 0))`).join(' ');
+  const last = nv - 1;
+  return String.raw`
+  (func $xnorRowsPass${nv} (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $slope i32) (param $res i32) (param $sgn i32)
+    (param $H i32) (param $W i32) (param $words i32) (param $kh i32) (param $kw i32) (param $dil i32) (param $h i32) (param $wl i32) (param $wr i32)
+    (param $ts i32) (param $ysb i32) (param $sgs i32) (param $rem i32)
+    (local $w i32) (local $pa i32) (local $pt i32) (local $pw i32) (local $py i32) (local $pr i32) (local $ps i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $hh i32) (local $ww i32) (local $valid i32)
+    (local $wordB i32) (local $colStep i32) (local $rowStep i32) (local $ph i32) (local $pwd i32) (local $skipTap i32)
+    (local $base v128) (local $full v128) (local $av v128) (local $lo v128) (local $hi v128) (local $lut v128) (local $m4 v128) (local $n v128) (local $s f32)
+    ${range(nv).map((v) => `(local $c${v} v128)`).join(' ')}
+    (local.set $lut (v128.const i8x16 0 1 1 2 1 2 2 3 1 2 2 3 2 3 3 4))
+    (local.set $m4 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $wordB (i32.shl (local.get $words) (i32.const 2)))
+    (local.set $colStep (i32.mul (local.get $dil) (local.get $wordB)))
+    (local.set $rowStep (i32.mul (local.get $colStep) (local.get $W)))
+    (local.set $ph (i32.mul (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $pwd (i32.mul (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $skipTap (i32.mul (local.get $words) (local.get $ts)))
+    (local.set $full (i32x4.splat (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $words)) (i32.const 5))))
+    (local.set $py (i32.add (local.get $y) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
+    (local.set $pr (i32.add (local.get $res) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
+    (local.set $ps (i32.add (local.get $sgn) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $sgs))))
+    (local.set $w (i32.const 0))
+    (loop $pixel
+      ${zero}
+      (local.set $pw (local.get $wb))
+      (if (i32.and (i32.ge_s (local.get $w) (local.get $wl)) (i32.lt_s (local.get $w) (local.get $wr)))
+        (then
+          ;; interior: all taps in the image
+          (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $wordB)
+            (i32.add (i32.mul (i32.sub (local.get $h) (local.get $ph)) (local.get $W)) (i32.sub (local.get $w) (local.get $pwd))))))
+          (local.set $i (local.get $kh))
+          (loop $fi
+            (local.set $pt (local.get $pa))
+            (local.set $j (local.get $kw))
+            (loop $fj
+              ${tapWords(nv, relaxed, '$fk')}
+              (local.set $pt (i32.add (local.get $pt) (local.get $colStep)))
+              (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+              (br_if $fj (local.get $j)))
+            (local.set $pa (i32.add (local.get $pa) (local.get $rowStep)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $fi (local.get $i)))
+          (local.set $base (local.get $full)))
+        (else
+          ;; border: only in-image taps count (zero padding)
+          (local.set $valid (i32.const 0))
+          (local.set $hh (i32.sub (local.get $h) (local.get $ph)))
+          (local.set $i (local.get $kh))
+          (loop $gi
+            (if (i32.lt_u (local.get $hh) (local.get $H))
+              (then
+                (local.set $ww (i32.sub (local.get $w) (local.get $pwd)))
+                (local.set $pt (i32.add (local.get $a) (i32.mul (local.get $wordB) (i32.add (i32.mul (local.get $hh) (local.get $W)) (local.get $ww)))))
+                (local.set $j (local.get $kw))
+                (loop $gj
+                  (if (i32.lt_u (local.get $ww) (local.get $W))
+                    (then
+                      (local.set $valid (i32.add (local.get $valid) (i32.const 1)))
+                      ${tapWords(nv, relaxed, '$gk')})
+                    (else (local.set $pw (i32.add (local.get $pw) (local.get $skipTap)))))
+                  (local.set $ww (i32.add (local.get $ww) (local.get $dil)))
+                  (local.set $pt (i32.add (local.get $pt) (local.get $colStep)))
+                  (local.set $j (i32.sub (local.get $j) (i32.const 1)))
+                  (br_if $gj (local.get $j))))
+              (else (local.set $pw (i32.add (local.get $pw) (i32.mul (local.get $kw) (local.get $skipTap))))))
+            (local.set $hh (i32.add (local.get $hh) (local.get $dil)))
+            (local.set $i (i32.sub (local.get $i) (i32.const 1)))
+            (br_if $gi (local.get $i)))
+          (local.set $base (i32x4.splat (i32.shl (i32.mul (local.get $valid) (local.get $words)) (i32.const 5))))))
+      ${last > 0 ? epilogue(range(last), relaxed) : ''}
+      (if (i32.eqz (local.get $rem))
+        (then ${epilogue([last], relaxed)})
+        (else ${partial(last)}))
+      ${nv === MAX_NV ? `(if (local.get $sgn) (then (i32.store (local.get $ps) ${signWord})))` : ''}
+      (local.set $py (i32.add (local.get $py) (local.get $ysb)))
+      (local.set $pr (i32.add (local.get $pr) (local.get $ysb)))
+      (local.set $ps (i32.add (local.get $ps) (local.get $sgs)))
+      (local.set $w (i32.add (local.get $w) (i32.const 1)))
+      (br_if $pixel (i32.lt_u (local.get $w) (local.get $W)))))
+`;
+}
+
+const passArgs = `(local.get $a) (i32.add (local.get $wb) (i32.mul (local.get $cb) (i32.const 48)))
+            (i32.add (local.get $alpha) (i32.shl (local.get $cb) (i32.const 4))) (i32.add (local.get $y) (i32.shl (local.get $cb) (i32.const 4)))
+            (select (i32.add (local.get $slope) (i32.shl (local.get $cb) (i32.const 4))) (i32.const 0) (local.get $slope))
+            (select (i32.add (local.get $res) (i32.shl (local.get $cb) (i32.const 4))) (i32.const 0) (local.get $res))
+            (select (i32.add (local.get $sgn) (i32.shr_u (local.get $cb) (i32.const 1))) (i32.const 0) (local.get $sgn))
+            (local.get $H) (local.get $W) (local.get $words) (local.get $kh) (local.get $kw) (local.get $dil) (local.get $h) (local.get $rwl) (local.get $rwr)
+            (local.get $ts) (local.get $ysb) (local.get $sgs) (local.get $rem)`;
+
+/** Calls $xnorRowsPass<nv> for nv = $nv (1..MAX_NV). */
+const dispatch = (() => {
+  let s = `(br_table ${range(MAX_NV).map((v) => `$nv${v + 1}`).join(' ')} (i32.sub (local.get $nv) (i32.const 1)))`;
+  for (let v = 1; v <= MAX_NV; v++) {
+    s = `(block $nv${v} ${s})
+          (call $xnorRowsPass${v} ${passArgs})${v < MAX_NV ? '\n          (br $passed)' : ''}`;
+  }
+  return `(block $passed ${s})`;
+})();
+
+export const inferBinaryWat = (relaxed: boolean) => String.raw`
+  ${range(MAX_NV).map((v) => passFunction(v + 1, relaxed)).join('')}
+  ;; Binary conv for inference, N = 1, stride 1, 'same' zero padding (pad dil·(k−1)/2), odd kh, kw:
+  ;; y[(h·W + w)·ystride + o] = epilogue(alpha[o] · Σ in-image taps (32·words − 2·popcount(a xor wb)))
+  ;; for output rows h in [h0, h1) only (pointers are those of row 0: threads split a layer by rows).
+  ;; a: packed signs [H, W, words] (packSigns' convention); wb: packBinaryConvWeights' layout;
+  ;; alpha: f32 [cout]. Epilogue: slope ≠ 0: PReLU with slope[o]; res ≠ 0: + res (y's layout);
+  ;; sgn ≠ 0 (needs cout % 32 = 0, else traps): also the packed signs of y into sgn [H, W, cout/32].
+  ;; Byte accumulators: kh·kw·words ≤ 31. Inputs are bits, so there is no NaN to propagate.
+  ;; No scratch memory: instances on other threads may run other rows of the same layer at once.
+  ${signature('xnorConvRows')}
+    (local $nvec i32) (local $cb i32) (local $nv i32) (local $h i32) (local $ph i32) (local $pwd i32)
+    (local $wl i32) (local $wr i32) (local $rwl i32) (local $rwr i32) (local $ts i32) (local $ysb i32) (local $sgs i32) (local $rem i32)
+    (if (i32.and (i32.ne (local.get $sgn) (i32.const 0)) (i32.ne (i32.and (local.get $cout) (i32.const 31)) (i32.const 0))) (then unreachable))
+    (local.set $nvec (i32.shr_u (i32.add (local.get $cout) (i32.const 3)) (i32.const 2)))
+    (local.set $ts (i32.mul (local.get $nvec) (i32.const 48)))
+    (local.set $ysb (i32.shl (local.get $ystride) (i32.const 2)))
+    (local.set $sgs (i32.shl (i32.shr_u (local.get $cout) (i32.const 5)) (i32.const 2)))
+    (local.set $ph (i32.mul (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $pwd (i32.mul (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $wl (local.get $pwd))
+    (local.set $wr (select (i32.sub (local.get $W) (local.get $pwd)) (local.get $pwd) (i32.gt_s (i32.sub (local.get $W) (local.get $pwd)) (local.get $pwd))))
+    (local.set $h (local.get $h0))
+    (block $rows (loop $row
+      (br_if $rows (i32.ge_s (local.get $h) (local.get $h1)))
+      ;; interior columns [wl, wr) only on rows whose taps are all in the image
+      (if (i32.and (i32.ge_s (local.get $h) (local.get $ph)) (i32.lt_s (local.get $h) (i32.sub (local.get $H) (local.get $ph))))
+        (then (local.set $rwl (local.get $wl)) (local.set $rwr (local.get $wr)))
+        (else (local.set $rwl (i32.const 0)) (local.set $rwr (i32.const 0))))
+      (local.set $cb (i32.const 0))
+      (loop $pass
+        (local.set $nv (select (i32.const ${MAX_NV}) (i32.sub (local.get $nvec) (local.get $cb)) (i32.gt_u (i32.sub (local.get $nvec) (local.get $cb)) (i32.const ${MAX_NV}))))
+        (local.set $rem (select (i32.and (local.get $cout) (i32.const 3)) (i32.const 0) (i32.eq (i32.add (local.get $cb) (local.get $nv)) (local.get $nvec))))
+        ${dispatch}
+        (local.set $cb (i32.add (local.get $cb) (i32.const ${MAX_NV})))
+        (br_if $pass (i32.lt_u (local.get $cb) (local.get $nvec))))
+      (local.set $h (i32.add (local.get $h) (i32.const 1)))
+      (br $row))))
+`;
