@@ -20,10 +20,14 @@ export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-
 /** The repo's onnxruntime-web dist folder (its ORT_FILES, and the ort.webgpu.min.mjs both configs alias). */
 export const ortDistOf = (root: string) => resolve(root, 'node_modules/onnxruntime-web/dist');
 
+/** The installed onnxruntime-web's version (names the service worker's runtime cache of the ORT files). */
+export const ortVersionOf = (root: string): string =>
+  (JSON.parse(readFileSync(resolve(root, 'node_modules/onnxruntime-web/package.json'), 'utf8')) as { version: string }).version;
+
 /** Where the shipped .onnx files are read from; tests point it at a temp dir of random models. */
 export const modelsDirOf = (root: string) => resolve(root, process.env.BITSR_MODELS_DIR ?? 'models');
 
-/** Content types of what is served under /models/ and /ort/ (sirv, behind `vite preview`, knows no .onnx). */
+/** Content types of what is served under /models/, /ort/ and /kernels/ (sirv, behind `vite preview`, knows no .onnx). */
 const TYPES: Record<string, string> = {
   onnx: 'application/octet-stream',
   json: 'application/json',
@@ -33,17 +37,19 @@ const TYPES: Record<string, string> = {
 };
 const typeOf = (name: string) => TYPES[name.slice(name.lastIndexOf('.') + 1)] ?? 'application/octet-stream';
 
-/** A site path under /models/ or /ort/ -> the file on disk or the bytes to send; undefined: 404. */
-type AssetLookup = (dir: 'models' | 'ort', name: string) => string | Buffer | undefined;
+/** A site path under one of the asset folders -> the file on disk or the bytes to send; undefined: 404. */
+export type AssetLookup<D extends string> = (dir: D, name: string) => string | Buffer | undefined;
 
 /**
- * One middleware for the dev server and `vite preview`: /models/* and /ort/* are answered here,
- * with their content type and the isolation headers, or with a 404, never with the SPA's
- * index.html (which would reach onnxruntime as a "model" or a "wasm" with status 200).
+ * One middleware for the dev server and `vite preview`: /<dir>/* for each of `dirs` (models, ort;
+ * kernels in build/kernelsPlugin.ts) is answered here, with its content type and the isolation
+ * headers, or with a 404, never with the SPA's index.html (which would reach onnxruntime or the
+ * kernel loader as a "model" or a "wasm" with status 200).
  */
-function assetMiddleware(lookup: AssetLookup): Connect.NextHandleFunction {
+export function assetMiddleware<D extends string>(dirs: readonly D[], lookup: AssetLookup<D>): Connect.NextHandleFunction {
+  const route = new RegExp(`^/(${dirs.join('|')})(?:/(.*))?$`);
   return (req, res, next) => {
-    const m = /^\/(models|ort)(?:\/(.*))?$/.exec((req.url ?? '').split('?')[0]);
+    const m = route.exec((req.url ?? '').split('?')[0]);
     if (!m) return next();
     for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
     res.setHeader('Cache-Control', 'no-cache');
@@ -58,8 +64,8 @@ function assetMiddleware(lookup: AssetLookup): Connect.NextHandleFunction {
     } catch {
       /* malformed escape: not found */
     }
-    // One path segment, no dot files: nothing outside the two folders can be named.
-    const found = /^\w[\w.-]*$/.test(name) ? lookup(m[1] as 'models' | 'ort', name) : undefined;
+    // One path segment, no dot files: nothing outside the asset folders can be named.
+    const found = /^\w[\w.-]*$/.test(name) ? lookup(m[1] as D, name) : undefined;
     if (found === undefined) {
       res.statusCode = 404;
       res.setHeader('Content-Type', 'text/plain; charset=utf-8');
@@ -81,6 +87,9 @@ function assetMiddleware(lookup: AssetLookup): Connect.NextHandleFunction {
 }
 
 const isFile = (p: string) => existsSync(p) && statSync(p).isFile();
+
+/** `vite preview`'s lookup: the built file outDir/dir/name, if there is one. */
+export const builtFile = (outDir: string, dir: string, name: string) => (isFile(join(outDir, dir, name)) ? join(outDir, dir, name) : undefined);
 
 export interface SiteAssetsOptions {
   /** The repo root (node_modules, models). */
@@ -105,7 +114,7 @@ export function siteAssets({ root, name, extra }: SiteAssetsOptions): Plugin {
     name,
     configureServer(server) {
       server.middlewares.use(
-        assetMiddleware((dir, file) => {
+        assetMiddleware(['models', 'ort'], (dir, file) => {
           if (dir === 'ort') return ORT_FILES.includes(file) ? join(ortDist, file) : undefined;
           if (file === 'index.json') return Buffer.from(JSON.stringify(modelManifest(modelsDir)));
           return file.endsWith('.onnx') && isFile(join(modelsDir, file)) ? join(modelsDir, file) : undefined;
@@ -124,7 +133,7 @@ export function siteAssets({ root, name, extra }: SiteAssetsOptions): Plugin {
     },
     configurePreviewServer(server) {
       const outDir = resolve(server.config.root, server.config.build.outDir);
-      server.middlewares.use(assetMiddleware((dir, file) => (isFile(join(outDir, dir, file)) ? join(outDir, dir, file) : undefined)));
+      server.middlewares.use(assetMiddleware(['models', 'ort'], (dir, file) => builtFile(outDir, dir, file)));
     },
     generateBundle() {
       const manifest = modelManifest(modelsDir);
