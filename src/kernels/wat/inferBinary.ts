@@ -14,26 +14,36 @@
 import { signature } from '../spec';
 
 /** Output vectors (of 4 channels) per pass: the byte accumulators live in registers. */
-const MAX_NV = 8;
+let MAX_NV = 8;
+/** Passes of at most this many vectors run interior pixels two at a time. */
+let PAIR_MAX_NV = 2;
+let UNROLL_WORDS = true;
 const range = (n: number) => Array.from({ length: n }, (_, k) => k);
 
 /** Adds one (tap, input word) at $pt (input) / $pw (weights) into accumulators $c0..$c(nv-1). */
-function tapWord(nv: number, relaxed: boolean): string {
+function tapWord(nv: number, relaxed: boolean, pair: boolean): string {
+  // pair: a second pixel (input at $pt + $wordB, accumulators $d*) shares the weight loads
+  const px = pair ? [['c', '(local.get $pt)', ''], ['d', '(i32.add (local.get $pt) (local.get $wordB))', '1']] : [['c', '(local.get $pt)', '']];
   if (!relaxed) {
-    return `(local.set $av (v128.load32_splat (local.get $pt)))
-      ${range(nv).map((v) => `(local.set $c${v} (i8x16.add (local.get $c${v}) (i8x16.popcnt (v128.xor (local.get $av) (v128.load offset=${48 * v} (local.get $pw))))))`).join('\n      ')}`;
+    return `${px.map(([, at, n]) => `(local.set $av${n} (v128.load32_splat ${at}))`).join(' ')}
+      ${range(nv).map((v) => `(local.set $w0 (v128.load offset=${48 * v} (local.get $pw)))
+      ${px.map(([acc, , n]) => `(local.set $${acc}${v} (i8x16.add (local.get $${acc}${v}) (i8x16.popcnt (v128.xor (local.get $av${n}) (local.get $w0)))))`).join(' ')}`).join('\n      ')}`;
   }
-  const look = (half: string, off: number) => `(i8x16.relaxed_swizzle (local.get $lut) (v128.xor (local.get ${half}) (v128.load offset=${off} (local.get $pw))))`;
-  return `(local.set $av (v128.load32_splat (local.get $pt)))
-      (local.set $lo (v128.and (local.get $av) (local.get $m4)))
-      (local.set $hi (v128.and (i32x4.shr_u (local.get $av) (i32.const 4)) (local.get $m4)))
-      ${range(nv).map((v) => `(local.set $c${v} (i8x16.add (local.get $c${v}) (i8x16.add ${look('$lo', 48 * v + 16)} ${look('$hi', 48 * v + 32)})))`).join('\n      ')}`;
+  const look = (half: string, w: string) => `(i8x16.relaxed_swizzle (local.get $lut) (v128.xor (local.get ${half}) (local.get ${w})))`;
+  return `${px.map(([, at, n]) => `(local.set $av${n} (v128.load32_splat ${at}))
+      (local.set $lo${n} (v128.and (local.get $av${n}) (local.get $m4)))
+      (local.set $hi${n} (v128.and (i32x4.shr_u (local.get $av${n}) (i32.const 4)) (local.get $m4)))`).join('\n      ')}
+      ${range(nv).map((v) => `(local.set $w0 (v128.load offset=${48 * v + 16} (local.get $pw)))
+      (local.set $w1 (v128.load offset=${48 * v + 32} (local.get $pw)))
+      ${px.map(([acc, , n]) => `(local.set $${acc}${v} (i8x16.add (local.get $${acc}${v}) (i8x16.add ${look(`$lo${n}`, '$w0')} ${look(`$hi${n}`, '$w1')})))`).join('\n      ')}`).join('\n      ')}`;
 }
 
 /** The words of one tap at $pt: weights advance by $ts per word, $pt is left where it was. */
-const tapWords = (nv: number, relaxed: boolean, label: string) => `(local.set $k (local.get $words))
+const tapWords = (nv: number, relaxed: boolean, label: string, pair = false, words = 0): string => words ? range(words).map((k) => `${k ? '(local.set $pt (i32.add (local.get $pt) (i32.const 4)))' : ''}
+          ${tapWord(nv, relaxed, pair)}
+          (local.set $pw (i32.add (local.get $pw) (local.get $ts)))`).join('\n') + (words > 1 ? `(local.set $pt (i32.sub (local.get $pt) (i32.const ${4 * (words - 1)})))` : '') : `(local.set $k (local.get $words))
           (loop ${label}
-            ${tapWord(nv, relaxed)}
+            ${tapWord(nv, relaxed, pair)}
             (local.set $pt (i32.add (local.get $pt) (i32.const 4)))
             (local.set $pw (i32.add (local.get $pw) (local.get $ts)))
             (local.set $k (i32.sub (local.get $k) (i32.const 1)))
@@ -41,25 +51,25 @@ const tapWords = (nv: number, relaxed: boolean, label: string) => `(local.set $k
           (local.set $pt (i32.sub (local.get $pt) (local.get $wordB)))`;
 
 /** Counts → alpha·(base − 2·count) in place (the integer is exact, then one rounding). */
-const toFloat = (v: number) => `(local.set $c${v} (f32x4.mul (v128.load offset=${16 * v} (local.get $alpha))
+const toFloat = (acc: string) => (v: number) => `(local.set $${acc}${v} (f32x4.mul (v128.load offset=${16 * v} (local.get $alpha))
       (f32x4.convert_i32x4_s (i32x4.add (local.get $base)
-        (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $c${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))))`;
+        (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $${acc}${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))))`;
 
 /** PReLU (v ≥ 0 ? v : v·slope), residual add and store of full vectors vs. */
-function epilogue(vs: number[], relaxed: boolean): string {
+function epilogue(vs: number[], relaxed: boolean, acc = 'c'): string {
   const sel = (a: string, b: string, m: string) => (relaxed ? `(i32x4.relaxed_laneselect ${a} ${b} ${m})` : `(v128.bitselect ${a} ${b} ${m})`);
-  return `${vs.map(toFloat).join('\n    ')}
+  return `${vs.map(toFloat(acc)).join('\n    ')}
     (if (local.get $slope) (then
-      ${vs.map((v) => `(local.set $c${v} ${sel(`(local.get $c${v})`, `(f32x4.mul (local.get $c${v}) (v128.load offset=${16 * v} (local.get $slope)))`, `(f32x4.ge (local.get $c${v}) (v128.const f32x4 0 0 0 0))`)})`).join('\n      ')}))
+      ${vs.map((v) => `(local.set $${acc}${v} ${sel(`(local.get $${acc}${v})`, `(f32x4.mul (local.get $${acc}${v}) (v128.load offset=${16 * v} (local.get $slope)))`, `(f32x4.ge (local.get $${acc}${v}) (v128.const f32x4 0 0 0 0))`)})`).join('\n      ')}))
     (if (local.get $res) (then
-      ${vs.map((v) => `(local.set $c${v} (f32x4.add (local.get $c${v}) (v128.load offset=${16 * v} (local.get $pr))))`).join('\n      ')}))
-    ${vs.map((v) => `(v128.store offset=${16 * v} (local.get $py) (local.get $c${v}))`).join('\n    ')}`;
+      ${vs.map((v) => `(local.set $${acc}${v} (f32x4.add (local.get $${acc}${v}) (v128.load offset=${16 * v} (local.get $pr))))`).join('\n      ')}))
+    ${vs.map((v) => `(v128.store offset=${16 * v} (local.get $py) (local.get $${acc}${v}))`).join('\n    ')}`;
 }
 
 /** The last vector when cout % 4 = $rem ≠ 0: lanes < $rem one at a time (nothing read or written past cout). */
-function partial(v: number): string {
+function partial(v: number, acc = 'c'): string {
   return `(local.set $n (i32x4.add (local.get $base)
-      (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $c${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))
+      (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $${acc}${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))
     ${range(3).map((l) => {
       const off = 16 * v + 4 * l;
       return `(if (i32.gt_u (local.get $rem) (i32.const ${l})) (then
@@ -72,8 +82,8 @@ function partial(v: number): string {
 }
 
 /** Packed signs of the 32 channels in $c0..$c7 (bit = v < 0, so −0 counts as +). */
-const signWord = range(8)
-  .map((v) => `(i32.shl (i32x4.bitmask (f32x4.lt (local.get $c${v}) (v128.const f32x4 0 0 0 0))) (i32.const ${4 * v}))`)
+const signWord = (acc: string) => range(8)
+  .map((v) => `(i32.shl (i32x4.bitmask (f32x4.lt (local.get $${acc}${v}) (v128.const f32x4 0 0 0 0))) (i32.const ${4 * v}))`)
   .reduce((e, t) => `(i32.or ${e} ${t})`);
 
 /**
@@ -82,53 +92,48 @@ const signWord = range(8)
  * bounds-checked path that counts the in-image taps.
  */
 function passFunction(nv: number, relaxed: boolean): string {
-  const zero = range(nv).map((v) => `(local.set $c${v} (v128.const i32x4 0 0 0 0))`).join(' ');
+  const pair = nv <= PAIR_MAX_NV;
+  const zero = (acc: string) => range(nv).map((v) => `(local.set $${acc}${v} (v128.const i32x4 0 0 0 0))`).join(' ');
   const last = nv - 1;
-  return String.raw`
-  (func $xnorRowsPass${nv} (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $slope i32) (param $res i32) (param $sgn i32)
-    (param $H i32) (param $W i32) (param $words i32) (param $kh i32) (param $kw i32) (param $dil i32) (param $h i32) (param $wl i32) (param $wr i32)
-    (param $ts i32) (param $ysb i32) (param $sgs i32) (param $rem i32)
-    (local $w i32) (local $pa i32) (local $pt i32) (local $pw i32) (local $py i32) (local $pr i32) (local $ps i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $hh i32) (local $ww i32) (local $valid i32)
-    (local $wordB i32) (local $colStep i32) (local $rowStep i32) (local $ph i32) (local $pwd i32) (local $skipTap i32)
-    (local $base v128) (local $full v128) (local $av v128) (local $lo v128) (local $hi v128) (local $lut v128) (local $m4 v128) (local $n v128) (local $s f32)
-    ${range(nv).map((v) => `(local $c${v} v128)`).join(' ')}
-    (local.set $lut (v128.const i8x16 0 1 1 2 1 2 2 3 1 2 2 3 2 3 3 4))
-    (local.set $m4 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
-    (local.set $wordB (i32.shl (local.get $words) (i32.const 2)))
-    (local.set $colStep (i32.mul (local.get $dil) (local.get $wordB)))
-    (local.set $rowStep (i32.mul (local.get $colStep) (local.get $W)))
-    (local.set $ph (i32.mul (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)) (local.get $dil)))
-    (local.set $pwd (i32.mul (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)) (local.get $dil)))
-    (local.set $skipTap (i32.mul (local.get $words) (local.get $ts)))
-    (local.set $full (i32x4.splat (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $words)) (i32.const 5))))
-    (local.set $py (i32.add (local.get $y) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
-    (local.set $pr (i32.add (local.get $res) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
-    (local.set $ps (i32.add (local.get $sgn) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $sgs))))
-    (local.set $w (i32.const 0))
-    (loop $pixel
-      ${zero}
-      (local.set $pw (local.get $wb))
-      (if (i32.and (i32.ge_s (local.get $w) (local.get $wl)) (i32.lt_s (local.get $w) (local.get $wr)))
-        (then
-          ;; interior: all taps in the image
+  /** The interior taps (no bounds checks) of pixel $w, or of $w and $w + 1. */
+  const fastTaps = (two: boolean, l: string) => UNROLL_WORDS ? `(if (i32.eq (local.get $words) (i32.const 1))
+            (then ${fastTapsW(two, `${l}1`, 1)})
+            (else (if (i32.eq (local.get $words) (i32.const 2))
+              (then ${fastTapsW(two, `${l}2`, 2)})
+              (else ${fastTapsW(two, l, 0)}))))` : fastTapsW(two, l, 0);
+  const fastTapsW = (two: boolean, l: string, words: number) => `(local.set $pw (local.get $wb))
           (local.set $pa (i32.add (local.get $a) (i32.mul (local.get $wordB)
             (i32.add (i32.mul (i32.sub (local.get $h) (local.get $ph)) (local.get $W)) (i32.sub (local.get $w) (local.get $pwd))))))
           (local.set $i (local.get $kh))
-          (loop $fi
+          (loop $${l}i
             (local.set $pt (local.get $pa))
             (local.set $j (local.get $kw))
-            (loop $fj
-              ${tapWords(nv, relaxed, '$fk')}
+            (loop $${l}j
+              ${tapWords(nv, relaxed, `$${l}k`, two, words)}
               (local.set $pt (i32.add (local.get $pt) (local.get $colStep)))
               (local.set $j (i32.sub (local.get $j) (i32.const 1)))
-              (br_if $fj (local.get $j)))
+              (br_if $${l}j (local.get $j)))
             (local.set $pa (i32.add (local.get $pa) (local.get $rowStep)))
             (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-            (br_if $fi (local.get $i)))
-          (local.set $base (local.get $full)))
+            (br_if $${l}i (local.get $i)))
+          (local.set $base (local.get $full))`;
+  /** Epilogue and store of one pixel's accumulators, then the output pointers move on. */
+  const finish = (acc: string) => `${last > 0 ? epilogue(range(last), relaxed, acc) : ''}
+      (if (i32.eqz (local.get $rem))
+        (then ${epilogue([last], relaxed, acc)})
+        (else ${partial(last, acc)}))
+      ${nv === 8 ? `(if (local.get $sgn) (then (i32.store (local.get $ps) ${signWord(acc)})))` : ''}
+      (local.set $py (i32.add (local.get $py) (local.get $ysb)))
+      (local.set $pr (i32.add (local.get $pr) (local.get $ysb)))
+      (local.set $ps (i32.add (local.get $ps) (local.get $sgs)))`;
+  const single = `${zero('c')}
+      (if (i32.and (i32.ge_s (local.get $w) (local.get $wl)) (i32.lt_s (local.get $w) (local.get $wr)))
+        (then
+          ;; interior: all taps in the image
+          ${fastTaps(false, 'f')})
         (else
           ;; border: only in-image taps count (zero padding)
+          (local.set $pw (local.get $wb))
           (local.set $valid (i32.const 0))
           (local.set $hh (i32.sub (local.get $h) (local.get $ph)))
           (local.set $i (local.get $kh))
@@ -153,15 +158,46 @@ function passFunction(nv: number, relaxed: boolean): string {
             (local.set $i (i32.sub (local.get $i) (i32.const 1)))
             (br_if $gi (local.get $i)))
           (local.set $base (i32x4.splat (i32.shl (i32.mul (local.get $valid) (local.get $words)) (i32.const 5))))))
-      ${last > 0 ? epilogue(range(last), relaxed) : ''}
-      (if (i32.eqz (local.get $rem))
-        (then ${epilogue([last], relaxed)})
-        (else ${partial(last)}))
-      ${nv === MAX_NV ? `(if (local.get $sgn) (then (i32.store (local.get $ps) ${signWord})))` : ''}
-      (local.set $py (i32.add (local.get $py) (local.get $ysb)))
-      (local.set $pr (i32.add (local.get $pr) (local.get $ysb)))
-      (local.set $ps (i32.add (local.get $ps) (local.get $sgs)))
-      (local.set $w (i32.add (local.get $w) (i32.const 1)))
+      ${finish('c')}
+      (local.set $w (i32.add (local.get $w) (i32.const 1)))`;
+  const body = pair
+    ? `(if (i32.and (i32.ge_s (local.get $w) (local.get $wl)) (i32.lt_s (i32.add (local.get $w) (i32.const 1)) (local.get $wr)))
+        (then
+          ;; two interior pixels share each weight load
+          ${zero('c')} ${zero('d')}
+          ${fastTaps(true, 'p')}
+          ${finish('c')}
+          ${finish('d')}
+          (local.set $w (i32.add (local.get $w) (i32.const 2))))
+        (else
+          ${single}))`
+    : single;
+  return String.raw`
+  (func $xnorRowsPass${nv} (param $a i32) (param $wb i32) (param $alpha i32) (param $y i32) (param $slope i32) (param $res i32) (param $sgn i32)
+    (param $H i32) (param $W i32) (param $words i32) (param $kh i32) (param $kw i32) (param $dil i32) (param $h i32) (param $wl i32) (param $wr i32)
+    (param $ts i32) (param $ysb i32) (param $sgs i32) (param $rem i32)
+    (local $w i32) (local $pa i32) (local $pt i32) (local $pw i32) (local $py i32) (local $pr i32) (local $ps i32)
+    (local $i i32) (local $j i32) (local $k i32) (local $hh i32) (local $ww i32) (local $valid i32)
+    (local $wordB i32) (local $colStep i32) (local $rowStep i32) (local $ph i32) (local $pwd i32) (local $skipTap i32)
+    (local $base v128) (local $full v128) (local $lut v128) (local $m4 v128) (local $n v128) (local $s f32)
+    (local $av v128) (local $lo v128) (local $hi v128) (local $av1 v128) (local $lo1 v128) (local $hi1 v128) (local $w0 v128) (local $w1 v128)
+    ${range(nv).map((v) => `(local $c${v} v128)`).join(' ')}
+    ${pair ? range(nv).map((v) => `(local $d${v} v128)`).join(' ') : ''}
+    (local.set $lut (v128.const i8x16 0 1 1 2 1 2 2 3 1 2 2 3 2 3 3 4))
+    (local.set $m4 (v128.const i8x16 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15 15))
+    (local.set $wordB (i32.shl (local.get $words) (i32.const 2)))
+    (local.set $colStep (i32.mul (local.get $dil) (local.get $wordB)))
+    (local.set $rowStep (i32.mul (local.get $colStep) (local.get $W)))
+    (local.set $ph (i32.mul (i32.shr_u (i32.sub (local.get $kh) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $pwd (i32.mul (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)) (local.get $dil)))
+    (local.set $skipTap (i32.mul (local.get $words) (local.get $ts)))
+    (local.set $full (i32x4.splat (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $words)) (i32.const 5))))
+    (local.set $py (i32.add (local.get $y) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
+    (local.set $pr (i32.add (local.get $res) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $ysb))))
+    (local.set $ps (i32.add (local.get $sgn) (i32.mul (i32.mul (local.get $h) (local.get $W)) (local.get $sgs))))
+    (local.set $w (i32.const 0))
+    (loop $pixel
+      ${body}
       (br_if $pixel (i32.lt_u (local.get $w) (local.get $W)))))
 `;
 }
@@ -175,16 +211,16 @@ const passArgs = `(local.get $a) (i32.add (local.get $wb) (i32.mul (local.get $c
             (local.get $ts) (local.get $ysb) (local.get $sgs) (local.get $rem)`;
 
 /** Calls $xnorRowsPass<nv> for nv = $nv (1..MAX_NV). */
-const dispatch = (() => {
+const dispatch = () => {
   let s = `(br_table ${range(MAX_NV).map((v) => `$nv${v + 1}`).join(' ')} (i32.sub (local.get $nv) (i32.const 1)))`;
   for (let v = 1; v <= MAX_NV; v++) {
     s = `(block $nv${v} ${s})
           (call $xnorRowsPass${v} ${passArgs})${v < MAX_NV ? '\n          (br $passed)' : ''}`;
   }
   return `(block $passed ${s})`;
-})();
+};
 
-export const inferBinaryWat = (relaxed: boolean) => String.raw`
+export const inferBinaryWat = (relaxed: boolean, opts?: { maxNv?: number; pairMaxNv?: number; unrollWords?: boolean }) => { MAX_NV = opts?.maxNv ?? 8; PAIR_MAX_NV = opts?.pairMaxNv ?? (relaxed ? 8 : 4); UNROLL_WORDS = opts?.unrollWords ?? true; return String.raw`
   ${range(MAX_NV).map((v) => passFunction(v + 1, relaxed)).join('')}
   ;; Binary conv for inference, N = 1, stride 1, 'same' zero padding (pad dil·(k−1)/2), odd kh, kw:
   ;; y[(h·W + w)·ystride + o] = epilogue(alpha[o] · Σ in-image taps (32·words − 2·popcount(a xor wb)))
@@ -217,9 +253,9 @@ export const inferBinaryWat = (relaxed: boolean) => String.raw`
       (loop $pass
         (local.set $nv (select (i32.const ${MAX_NV}) (i32.sub (local.get $nvec) (local.get $cb)) (i32.gt_u (i32.sub (local.get $nvec) (local.get $cb)) (i32.const ${MAX_NV}))))
         (local.set $rem (select (i32.and (local.get $cout) (i32.const 3)) (i32.const 0) (i32.eq (i32.add (local.get $cb) (local.get $nv)) (local.get $nvec))))
-        ${dispatch}
+        ${dispatch()}
         (local.set $cb (i32.add (local.get $cb) (i32.const ${MAX_NV})))
         (br_if $pass (i32.lt_u (local.get $cb) (local.get $nvec))))
       (local.set $h (i32.add (local.get $h) (i32.const 1)))
       (br $row))))
-`;
+`; };
