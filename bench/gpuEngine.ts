@@ -1,0 +1,151 @@
+/**
+ * `npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--dawn <option>]...`
+ *
+ * The binary engine's WebGPU kernels (src/engine/xnor/webgpu.ts) on a real GPU from Node, no
+ * browser: Dawn through the `webgpu` package (Vulkan on Linux). For each shipped model
+ * (models/bitsr-x{2,3,4}.onnx) it first checks the output against the plain-loop reference on small
+ * images (max abs error, inputs with a sign margin as in the parity tests), then times a random LR
+ * tile per size: warm-up, then the median of `--runs` runs, each the whole tile (upload, every
+ * kernel, readback), as the app would call it. Prints JSON with the adapter (vendor, architecture,
+ * description). Exits 2 when no adapter is found, 1 when the output disagrees with the reference.
+ *
+ * Without a GPU, Chromium's SwiftShader Vulkan driver stands in (a CPU; timings not comparable):
+ *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx tsx bench/gpuEngine.ts --sizes 32
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { create, globals } from 'webgpu';
+import { readPlan } from '../src/engine/xnor/plan';
+import { createGpuModel } from '../src/engine/xnor/webgpu';
+import { maxAbsDiff, parityInputs } from '../tests/helpers/xnorParity';
+import { randomImage } from '../tests/helpers/synthetic';
+
+const USAGE = `usage: npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--dawn <option>]...`;
+/** The reference runs in plain loops: validation images stay small. */
+const CHECK_SIZES: [number, number][] = [
+  [16, 12],
+  [23, 17],
+];
+const TOLERANCE = 1e-4;
+
+interface Args {
+  json: boolean;
+  sizes: number[];
+  runs: number;
+  models: string;
+  dawn: string[];
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { json: false, sizes: [256, 384], runs: 10, models: resolve(process.cwd(), 'models'), dawn: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    const v = () => {
+      const x = argv[++i];
+      if (x === undefined || x.startsWith('--')) throw new Error(`${k} needs a value\n${USAGE}`);
+      return x;
+    };
+    if (k === '--json') a.json = true;
+    else if (k === '--sizes') a.sizes = v().split(',').map(Number);
+    else if (k === '--runs') a.runs = Number(v());
+    else if (k === '--models') a.models = resolve(v());
+    else if (k === '--dawn') a.dawn.push(v());
+    else throw new Error(`unknown argument ${k}\n${USAGE}`);
+  }
+  if (!a.sizes.length || a.sizes.some((s) => !Number.isInteger(s) || s < 8 || s > 1024)) throw new Error('--sizes: integers from 8 to 1024');
+  if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error('--runs: a positive integer');
+  return a;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((p, q) => p - q);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (s: string) => (args.json ? process.stderr : process.stdout).write(`${s}\n`);
+  Object.assign(globalThis, globals);
+  const gpu = create(args.dawn);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) {
+    process.stderr.write(
+      'gpuEngine: no WebGPU adapter found (Dawn found no usable Vulkan device). Check that the Vulkan loader ' +
+        '(libvulkan.so.1) and a GPU driver ICD are installed (vulkaninfo), or point VK_ICD_FILENAMES at the ICD json.\n',
+    );
+    return 2;
+  }
+  const info = adapter.info;
+  const fallback = !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+      maxStorageBuffersPerShaderStage: Math.min(10, limits.maxStorageBuffersPerShaderStage),
+    },
+  });
+  let uncaptured = '';
+  device.addEventListener('uncapturederror', (e) => {
+    uncaptured ||= (e as GPUUncapturedErrorEvent).error.message;
+  });
+  const adapterInfo = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, fallback };
+  log(`adapter: ${JSON.stringify(adapterInfo)}`);
+
+  const results: { scale: number; size: number; outSize: number; medianMs: number; minMs: number; maxMs: number; mpixOutPerSec: number }[] = [];
+  const validation: { scale: number; width: number; height: number; seed: number; margin: number; maxAbsErr: number }[] = [];
+  const compileMs: Record<string, number> = {};
+  for (const s of [2, 3, 4]) {
+    const plan = readPlan(new Uint8Array(readFileSync(join(args.models, `bitsr-x${s}.onnx`))));
+    const model = createGpuModel(device, plan);
+    const t0 = performance.now();
+    await model.ready();
+    compileMs[`x${s}`] = performance.now() - t0;
+    for (const p of parityInputs(plan, CHECK_SIZES)) {
+      const got = await model.run(p.img);
+      const maxAbsErr = maxAbsDiff(got.data, p.ref.data);
+      validation.push({ scale: s, width: p.img.width, height: p.img.height, seed: p.seed, margin: p.margin, maxAbsErr });
+      log(`x${s} ${p.img.width}x${p.img.height}: max |gpu - reference| = ${maxAbsErr.toExponential(2)}`);
+    }
+    for (const size of args.sizes) {
+      const img = randomImage(size, size, 1000 + size);
+      for (let i = 0; i < 3; i++) await model.run(img);
+      const ms: number[] = [];
+      for (let i = 0; i < args.runs; i++) {
+        const t = performance.now();
+        await model.run(img);
+        ms.push(performance.now() - t);
+      }
+      const med = median(ms);
+      const out = size * s;
+      const r = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000) };
+      results.push(r);
+      log(`x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out`);
+    }
+    model.release();
+  }
+  const ok = !uncaptured && validation.every((v) => v.maxAbsErr <= TOLERANCE);
+  const report = {
+    bench: 'xnor-webgpu',
+    adapter: adapterInfo,
+    dawnOptions: args.dawn,
+    node: process.version,
+    runs: args.runs,
+    timing: 'wall clock per tile: upload, all kernels, readback (awaited mapAsync)',
+    compileMs,
+    validation: { tolerance: TOLERANCE, ok, cases: validation, ...(uncaptured ? { uncapturedError: uncaptured } : {}) },
+    results,
+  };
+  if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  device.destroy();
+  if (!ok) process.stderr.write(`gpuEngine: the GPU output disagrees with the reference (tolerance ${TOLERANCE})${uncaptured ? `; GPU error: ${uncaptured}` : ''}\n`);
+  return ok ? 0 : 1;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`gpuEngine: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,174 @@
+/**
+ * The binary engine on WebGPU: the plan compiled into fused compute kernels (gpu/compile.ts, WGSL
+ * from src/kernels/wgsl), binary convs as XNOR-popcount on packed u32 words. One model holds its
+ * kernels' constants (weights, alphas, slopes) on the GPU; buffers for the values are made per
+ * tile size and kept for the last few sizes (a tiled image has one size plus its edges).
+ * No DOM or Node APIs beyond WebGPU: the browser and Node (Dawn, the `webgpu` package) both run it.
+ */
+import type { RgbImage } from '../../core/image';
+import { buildKernel, type BuiltKernel } from '../../kernels/wgsl/build';
+import { WORKGROUP } from '../../kernels/wgsl/context';
+import { compileGpu } from './gpu/compile';
+import { placeSlots, slotBytes, slotKey } from './gpu/liveness';
+import type { ModelPlan } from './plan';
+
+export interface GpuModel {
+  readonly scale: number;
+  /** Planar RGB [3, h, w] in, planar [3, h·scale, w·scale] out, as runReference. */
+  run(lr: RgbImage): Promise<RgbImage>;
+  /** Compiles every pipeline now (run does it on first use); rejects naming a kernel that fails. */
+  ready(): Promise<void>;
+  /** The kernels, for tests and the benchmark's report. */
+  readonly kernels: readonly Pick<BuiltKernel, 'name' | 'wgsl' | 'f' | 'z'>[];
+  release(): void;
+}
+
+/** Tile sizes whose buffers are kept. */
+const KEEP_SIZES = 3;
+
+interface TileBuffers {
+  h: number;
+  w: number;
+  dims: GPUBuffer;
+  input: GPUBuffer;
+  output: GPUBuffer;
+  readback: GPUBuffer;
+  shared: GPUBuffer[];
+  groups: GPUBindGroup[];
+}
+
+export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
+  const program = compileGpu(plan);
+  const kernels = program.kernels.map(buildKernel);
+  const maxStorage = device.limits.maxStorageBuffersPerShaderStage;
+  for (const k of kernels)
+    if (k.bindings.length + 1 > maxStorage) throw new Error(`xnor-webgpu: kernel '${k.name}' needs ${k.bindings.length + 1} storage buffers, the device allows ${maxStorage}`);
+  const scale = plan.scale;
+  const inputKey = slotKey(program.input);
+  const outputKey = slotKey(program.output);
+
+  const consts = kernels.map((k) => {
+    const b = device.createBuffer({ size: k.consts.byteLength, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: `consts ${k.name}` });
+    device.queue.writeBuffer(b, 0, k.consts);
+    return b;
+  });
+  const layouts = kernels.map((k) =>
+    device.createBindGroupLayout({
+      label: k.name,
+      entries: [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } },
+        { binding: 1, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'read-only-storage' } },
+        ...k.bindings.map((b) => ({ binding: b.binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: b.write ? ('storage' as const) : ('read-only-storage' as const) } })),
+      ],
+    }),
+  );
+  let pipelines: Promise<GPUComputePipeline[]> | undefined;
+  const compile = (): Promise<GPUComputePipeline[]> =>
+    (pipelines ??= Promise.all(
+      kernels.map(async (k, i) => {
+        const module = device.createShaderModule({ code: k.wgsl, label: k.name });
+        try {
+          return await device.createComputePipelineAsync({ label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layouts[i]] }), compute: { module, entryPoint: 'main' } });
+        } catch (e) {
+          const info = await module.getCompilationInfo();
+          const msgs = info.messages.map((m) => `${m.type} at ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
+          throw new Error(`xnor-webgpu: kernel '${k.name}' failed to compile: ${(e as Error).message}${msgs ? ` (${msgs})` : ''}`);
+        }
+      }),
+    ));
+
+  const tiles: TileBuffers[] = [];
+  const destroyTile = (t: TileBuffers) => [t.dims, t.input, t.output, t.readback, ...t.shared].forEach((b) => b.destroy());
+  const tileFor = (h: number, w: number): TileBuffers => {
+    const at = tiles.findIndex((t) => t.h === h && t.w === w);
+    if (at >= 0) {
+      const [t] = tiles.splice(at, 1);
+      tiles.push(t);
+      return t;
+    }
+    const maxBinding = device.limits.maxStorageBufferBindingSize;
+    const place = placeSlots(kernels, h, w, new Set([inputKey, outputKey]));
+    const outBytes = slotBytes(program.output, h, w);
+    for (const size of [...place.sizes, outBytes])
+      if (size > maxBinding) throw new Error(`xnor-webgpu: a ${w}x${h} tile needs a ${size}-byte buffer, over the device's maxStorageBufferBindingSize ${maxBinding}; use smaller tiles`);
+    const dims = device.createBuffer({ size: 16, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST, label: 'dims' });
+    device.queue.writeBuffer(dims, 0, new Int32Array([h, w, 0, 0]));
+    const input = device.createBuffer({ size: slotBytes(program.input, h, w), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, label: 'lr' });
+    const output = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, label: 'sr' });
+    const readback = device.createBuffer({ size: outBytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'sr readback' });
+    const shared = place.sizes.map((size, i) => device.createBuffer({ size: Math.max(4, size), usage: GPUBufferUsage.STORAGE, label: `values ${i}` }));
+    const bufferOf = (key: string) => (key === inputKey ? input : key === outputKey ? output : shared[place.bufferOf.get(key)!]);
+    const groups = kernels.map((k, i) =>
+      device.createBindGroup({
+        label: k.name,
+        layout: layouts[i],
+        entries: [
+          { binding: 0, resource: { buffer: dims } },
+          { binding: 1, resource: { buffer: consts[i] } },
+          ...k.bindings.map((b) => ({ binding: b.binding, resource: { buffer: bufferOf(slotKey(b.slot)) } })),
+        ],
+      }),
+    );
+    const t = { h, w, dims, input, output, readback, shared, groups };
+    tiles.push(t);
+    while (tiles.length > KEEP_SIZES) destroyTile(tiles.shift()!);
+    return t;
+  };
+
+  let released = false;
+  let lostReason: string | undefined;
+  void device.lost.then((info) => {
+    lostReason = info.message || info.reason;
+  });
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const runOnce = async (lr: RgbImage): Promise<RgbImage> => {
+    if (released) throw new Error('xnor-webgpu: the model was released');
+    if (lostReason !== undefined) throw new Error(`xnor-webgpu: GPU device lost (${lostReason})`);
+    const { width: w, height: h } = lr;
+    if (lr.data.length < 3 * w * h) throw new Error(`xnor-webgpu: input holds ${lr.data.length} values, ${3 * w * h} needed for ${w}x${h}`);
+    const pipes = await compile();
+    const t = tileFor(h, w);
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    // AllowSharedBufferSource: the data may live in a SharedArrayBuffer.
+    device.queue.writeBuffer(t.input, 0, lr.data as Float32Array<ArrayBuffer>, 0, 3 * w * h);
+    const enc = device.createCommandEncoder({ label: 'xnor-webgpu' });
+    const pass = enc.beginComputePass();
+    kernels.forEach((k, i) => {
+      pass.setPipeline(pipes[i]);
+      pass.setBindGroup(0, t.groups[i]);
+      pass.dispatchWorkgroups(Math.ceil((w * k.f) / WORKGROUP[0]), Math.ceil((h * k.f) / WORKGROUP[1]), k.z);
+    });
+    pass.end();
+    enc.copyBufferToBuffer(t.output, 0, t.readback, 0, t.output.size);
+    device.queue.submit([enc.finish()]);
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    const err = oom ?? invalid;
+    if (err) throw new Error(`xnor-webgpu: ${err.message}`);
+    await t.readback.mapAsync(GPUMapMode.READ);
+    const data = new Float32Array(t.readback.getMappedRange().slice(0));
+    t.readback.unmap();
+    return { width: w * scale, height: h * scale, data };
+  };
+
+  return {
+    scale,
+    kernels: kernels.map(({ name, wgsl, f, z }) => ({ name, wgsl, f, z })),
+    run(lr) {
+      // One run at a time: the tile's buffers and its readback are shared.
+      const r = queue.then(() => runOnce(lr));
+      queue = r.catch(() => undefined);
+      return r;
+    },
+    async ready() {
+      await compile();
+    },
+    release() {
+      released = true;
+      tiles.splice(0).forEach(destroyTile);
+      consts.forEach((b) => b.destroy());
+    },
+  };
+}
