@@ -206,6 +206,10 @@ const CASES: Case[] = [
   { H: 17, W: 5, cin: 32, cout: 64, ...K51, dil: 2, slope: true, res: true, sgn: true, splits: [3, 12] },
   { H: 9, W: 17, cin: 32, cout: 96, ...K33, dil: 1, slope: true, sgn: true },
   { H: 9, W: 11, cin: 64, cout: 41, ...K15, dil: 1, slope: true, res: true },
+  // a word count without an unrolled path, and other odd kernel shapes up to 5x5
+  { H: 9, W: 10, cin: 96, cout: 12, ...K33, dil: 1, slope: true, splits: [4] },
+  { H: 11, W: 13, cin: 32, cout: 16, kh: 5, kw: 5, dil: 1, res: true },
+  { H: 13, W: 11, cin: 32, cout: 32, kh: 3, kw: 5, dil: 2, sgn: true },
 ];
 
 const VARIANTS: KernelVariant[] = [
@@ -261,5 +265,11 @@ describe.each(VARIANTS)('xnorConvRows (fma $fma, shared $shared)', (variant) => 
   it('traps when asked for packed signs of a cout that is not a multiple of 32', async () => {
     const { kernels } = await instantiateKernels(variant, 4);
     expect(() => kernels.xnorConvRows(0, 1024, 2048, 4096, 2, 2, 1, 16, 3, 3, 1, 0, 2, 16, 0, 0, 8192)).toThrow(WebAssembly.RuntimeError);
+    expect(() => kernels.xnorConvRows(0, 1024, 2048, 4096, 2, 2, 1, 32, 3, 3, 1, 0, 2, 32, 0, 0, 8192)).not.toThrow();
+  });
+
+  it('traps when the byte accumulators could overflow (kh·kw·words > 31)', async () => {
+    const { kernels } = await instantiateKernels(variant, 4);
+    expect(() => kernels.xnorConvRows(0, 1024, 2048, 4096, 2, 2, 2, 4, 5, 5, 1, 0, 2, 4, 0, 0, 0)).toThrow(WebAssembly.RuntimeError);
   });
 });
