@@ -1,0 +1,73 @@
+/**
+ * The binary engine (WebAssembly kernels, one thread and a pool of two) against the plan's plain-loop
+ * meaning (reference.ts), which tests/unit/xnorPlan.test.ts shows equal to onnxruntime. Binary convs
+ * are exact integer sums in both, so outputs agree to float rounding, given a margin from sign ties
+ * (see xnorPlan.test.ts): inputs whose binarization inputs come within 1e-6 of 0 are skipped.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { NetConfig } from '../../src/model/config';
+import { readPlan } from '../../src/engine/xnor/plan';
+import { runReference } from '../../src/engine/xnor/reference';
+import { schedule } from '../../src/engine/xnor/schedule';
+import type { XnorWasmEngine } from '../../src/engine/xnor/wasmEngine';
+import { createNodeXnorEngine } from '../../training/eval/xnorModel';
+import { randomModelBytes, shippedModels } from '../helpers/models';
+import { randomImage } from '../helpers/synthetic';
+
+const engines: XnorWasmEngine[] = [];
+afterAll(() => engines.forEach((e) => e.release()));
+
+async function expectMatches(bytes: Uint8Array, sizes: [number, number][], threads: number): Promise<void> {
+  const engine = await createNodeXnorEngine(threads);
+  engines.push(engine);
+  expect(engine.threads).toBe(threads);
+  const model = engine.load(bytes);
+  const plan = readPlan(bytes);
+  let tested = 0;
+  for (let seed = 1; seed < 40 && tested < sizes.length; seed++) {
+    const [w, h] = sizes[tested];
+    const img = randomImage(w, h, seed);
+    let margin = Infinity;
+    const ref = runReference(plan, img, (x) => {
+      for (const v of x) if (v !== 0) margin = Math.min(margin, Math.abs(v));
+    });
+    if (margin < 1e-6) continue;
+    const got = model.run(img);
+    expect([got.width, got.height]).toEqual([ref.width, ref.height]);
+    let err = 0;
+    for (let i = 0; i < ref.data.length; i++) err = Math.max(err, Math.abs(got.data[i] - ref.data[i]));
+    expect(err, `${w}x${h} seed ${seed}`).toBeLessThanOrEqual(1e-5);
+    tested++;
+  }
+  expect(tested, 'inputs with a sign margin found').toBe(sizes.length);
+}
+
+describe('binary engine (wasm) vs the reference', () => {
+  const dir = shippedModels(process.cwd());
+  it.skipIf(!dir)('shipped models, 1 and 2 threads, fused path only', async () => {
+    for (const s of [2, 3, 4]) {
+      const bytes = new Uint8Array(readFileSync(join(dir!, `bitsr-x${s}.onnx`)));
+      // Every binary conv of a shipped model runs fused (no general steps but the global skip add).
+      const steps = schedule(readPlan(bytes)).steps;
+      expect(steps.filter((x) => x.kind === 'general').map((x) => x.kind === 'general' && x.op.op)).toEqual(['add']);
+      expect(steps.filter((x) => x.kind === 'binconv' && x.sgn).length).toBe(7);
+      for (const threads of [1, 2]) await expectMatches(bytes, [[23, 17], [5, 3]], threads);
+    }
+  });
+
+  const cases: [string, Partial<NetConfig>][] = [
+    ['basic C64 x3', { channels: 64, scale: 3 }],
+    ['mrb C32 x4', { channels: 32, block: 'mrb', scale: 4 }],
+    ['mrb C64 rprelu x2', { channels: 64, block: 'mrb', activation: 'rprelu', scale: 2 }],
+    ['basic C32 relu, no anchor (general steps)', { channels: 32, activation: 'relu', anchor: false }],
+    ['vdsr basic C32 x2 (HR-size convs)', { channels: 32, variant: 'vdsr', scale: 2 }],
+    ['mrb C8 (not whole words: general binary path)', { channels: 8, block: 'mrb' }],
+  ];
+  it.each(cases)('%s', async (_n, over) => {
+    const bytes = randomModelBytes(over, 21);
+    await expectMatches(bytes, [[17, 9], [1, 1], [2, 5]], 1);
+    await expectMatches(bytes, [[17, 9]], 2);
+  });
+});
