@@ -78,7 +78,9 @@ async function main(): Promise<number> {
   const info = adapter.info;
   const fallback = !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
   const limits = adapter.limits;
+  const timestamps = adapter.features.has('timestamp-query');
   const device = await adapter.requestDevice({
+    requiredFeatures: timestamps ? ['timestamp-query'] : [],
     requiredLimits: {
       maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
       maxBufferSize: limits.maxBufferSize,
@@ -92,7 +94,18 @@ async function main(): Promise<number> {
   const adapterInfo = { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description, fallback };
   log(`adapter: ${JSON.stringify(adapterInfo)}`);
 
-  const results: { scale: number; size: number; outSize: number; medianMs: number; minMs: number; maxMs: number; mpixOutPerSec: number }[] = [];
+  const results: {
+    scale: number;
+    size: number;
+    outSize: number;
+    medianMs: number;
+    minMs: number;
+    maxMs: number;
+    mpixOutPerSec: number;
+    /** GPU time of each kernel (timestamp queries, median of the runs), when the adapter has them. */
+    kernelsMs?: { name: string; ms: number }[];
+    kernelsTotalMs?: number;
+  }[] = [];
   const validation: { scale: number; width: number; height: number; seed: number; margin: number; maxAbsErr: number }[] = [];
   const compileMs: Record<string, number> = {};
   for (const s of [2, 3, 4]) {
@@ -118,9 +131,15 @@ async function main(): Promise<number> {
       }
       const med = median(ms);
       const out = size * s;
-      const r = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000) };
+      const r: (typeof results)[number] = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000) };
+      if (timestamps) {
+        const runs: { name: string; ms: number }[][] = [];
+        for (let i = 0; i < Math.min(args.runs, 5); i++) runs.push(await model.profile(img));
+        r.kernelsMs = runs[0].map((k, j) => ({ name: k.name, ms: median(runs.map((p) => p[j].ms)) }));
+        r.kernelsTotalMs = r.kernelsMs.reduce((a, k) => a + k.ms, 0);
+      }
       results.push(r);
-      log(`x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out`);
+      log(`x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out${r.kernelsTotalMs !== undefined ? `; kernels ${r.kernelsTotalMs.toFixed(3)} ms GPU` : ''}`);
     }
     model.release();
   }

@@ -18,6 +18,11 @@ export interface GpuModel {
   run(lr: RgbImage): Promise<RgbImage>;
   /** Compiles every pipeline now (run does it on first use); rejects naming a kernel that fails. */
   ready(): Promise<void>;
+  /**
+   * GPU time of each kernel on one tile (timestamp queries, one compute pass per kernel); needs a
+   * device created with the 'timestamp-query' feature.
+   */
+  profile(lr: RgbImage): Promise<{ name: string; ms: number }[]>;
   /** The kernels, for tests and the benchmark's report. */
   readonly kernels: readonly Pick<BuiltKernel, 'name' | 'wgsl' | 'f' | 'z'>[];
   release(): void;
@@ -122,7 +127,7 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
   });
   let queue: Promise<unknown> = Promise.resolve();
 
-  const runOnce = async (lr: RgbImage): Promise<RgbImage> => {
+  const runOnce = async (lr: RgbImage, timestamps?: GPUQuerySet): Promise<RgbImage> => {
     if (released) throw new Error('xnor-webgpu: the model was released');
     if (lostReason !== undefined) throw new Error(`xnor-webgpu: GPU device lost (${lostReason})`);
     const { width: w, height: h } = lr;
@@ -134,13 +139,16 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     // AllowSharedBufferSource: the data may live in a SharedArrayBuffer.
     device.queue.writeBuffer(t.input, 0, lr.data as Float32Array<ArrayBuffer>, 0, 3 * w * h);
     const enc = device.createCommandEncoder({ label: 'xnor-webgpu' });
-    const pass = enc.beginComputePass();
+    let pass: GPUComputePassEncoder | undefined;
     kernels.forEach((k, i) => {
+      if (timestamps) pass = enc.beginComputePass({ timestampWrites: { querySet: timestamps, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 } });
+      else pass ??= enc.beginComputePass();
       pass.setPipeline(pipes[i]);
       pass.setBindGroup(0, t.groups[i]);
       pass.dispatchWorkgroups(Math.ceil((w * k.f) / WORKGROUP[0]), Math.ceil((h * k.f) / WORKGROUP[1]), k.z);
+      if (timestamps) pass.end();
     });
-    pass.end();
+    if (!timestamps) pass!.end();
     enc.copyBufferToBuffer(t.output, 0, t.readback, 0, t.output.size);
     device.queue.submit([enc.finish()]);
     const oom = await device.popErrorScope();
@@ -153,12 +161,40 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     return { width: w * scale, height: h * scale, data };
   };
 
+  const profileOnce = async (lr: RgbImage) => {
+    if (!device.features.has('timestamp-query')) throw new Error("xnor-webgpu: profiling needs a device with the 'timestamp-query' feature");
+    const n = 2 * kernels.length;
+    const querySet = device.createQuerySet({ type: 'timestamp', count: n });
+    const resolved = device.createBuffer({ size: 8 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = device.createBuffer({ size: 8 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      await runOnce(lr, querySet);
+      const enc = device.createCommandEncoder();
+      enc.resolveQuerySet(querySet, 0, n, resolved, 0);
+      enc.copyBufferToBuffer(resolved, 0, read, 0, 8 * n);
+      device.queue.submit([enc.finish()]);
+      await read.mapAsync(GPUMapMode.READ);
+      const ns = new BigInt64Array(read.getMappedRange().slice(0));
+      read.unmap();
+      return kernels.map((k, i) => ({ name: k.name, ms: Number(ns[2 * i + 1] - ns[2 * i]) / 1e6 }));
+    } finally {
+      querySet.destroy();
+      resolved.destroy();
+      read.destroy();
+    }
+  };
+
   return {
     scale,
     kernels: kernels.map(({ name, wgsl, f, z }) => ({ name, wgsl, f, z })),
     run(lr) {
       // One run at a time: the tile's buffers and its readback are shared.
       const r = queue.then(() => runOnce(lr));
+      queue = r.catch(() => undefined);
+      return r;
+    },
+    profile(lr) {
+      const r = queue.then(() => profileOnce(lr));
       queue = r.catch(() => undefined);
       return r;
     },
