@@ -15,8 +15,8 @@ function EpBadge() {
   if (!ep) return <span className="badge" data-testid="ep-badge">engine starting…</span>;
   const placement = ep.allNodesOnEp === true ? 'every node on it' : ep.allNodesOnEp === false ? 'some nodes on the CPU' : 'placement not yet known';
   return (
-    <span className={`badge ep-${ep.ep}`} data-testid="ep-badge" data-ep={ep.ep} title={ep.placement}>
-      <b>{ep.ep}</b>
+    <span className={`badge ep-${ep.ep}`} data-testid="ep-badge" data-ep={ep.ep} data-engine={ep.engine} title={ep.placement}>
+      <b>{ep.engine}</b>
       {ep.ep === 'wasm' ? ` · ${ep.threads} thread${ep.threads === 1 ? '' : 's'}` : ''} — {ep.reason} · {placement}
     </span>
   );

@@ -1,5 +1,6 @@
 /** UI-thread side of the worker protocol: one worker, typed messages. */
-import { SCALES, type EpName, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
+import { forcedEngine, type EngineName } from './engines';
+import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 
 export interface EngineClient {
   /** Submits a job; `scales` (default all) are the scales it runs. */
@@ -7,7 +8,7 @@ export interface EngineClient {
   cancel(job: number): void;
 }
 
-export function startEngine(opts: { forceEp?: EpName; tile?: number }, onMessage: (m: FromWorker) => void): EngineClient {
+export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number }, onMessage: (m: FromWorker) => void): EngineClient {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bitsr-inference' });
   const send = (m: ToWorker) => worker.postMessage(m);
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
@@ -25,13 +26,14 @@ export function startEngine(opts: { forceEp?: EpName; tile?: number }, onMessage
   };
 }
 
-/** ?ep=webgpu|wasm and ?tile=N (tests: force tiling on small images). */
-export function urlOptions(search: string): { forceEp?: EpName; tile?: number } {
+/** ?engine=xnor-wasm|xnor-webgpu|ort-wasm|ort-webgpu (or ?ep=wasm|webgpu: ORT) and ?tile=N (tests: force tiling on small images). */
+export function urlOptions(search: string): { force?: EngineName; forcedBy?: string; tile?: number } {
   const q = new URLSearchParams(search);
-  const ep = q.get('ep');
+  const force = forcedEngine(search);
   const tile = Number(q.get('tile'));
+  const by = q.get('engine') === force ? `?engine=${force}` : `?ep=${q.get('ep')}`;
   return {
-    ...(ep === 'webgpu' || ep === 'wasm' ? { forceEp: ep } : {}),
+    ...(force ? { force, forcedBy: `forced by ${by}` } : {}),
     ...(Number.isInteger(tile) && tile > 0 ? { tile } : {}),
   };
 }

@@ -1,5 +1,6 @@
 /** Messages between the UI thread and the inference worker (src/engine/worker.ts). */
 import type { MetadataProps } from '../model/metadata';
+import type { EngineName } from './engines';
 
 export type EpName = 'webgpu' | 'wasm';
 export type Mode = 'evaluate' | 'upscale';
@@ -14,8 +15,10 @@ export interface ModelEntry {
   metadata: MetadataProps;
 }
 
-/** What the badge shows: the EP actually in use, why, and where the nodes run. */
+/** What the badge shows: the engine actually in use, why, its threads, and where the nodes run. */
 export interface EpInfo {
+  engine: EngineName;
+  /** Where the engine computes. */
   ep: EpName;
   reason: string;
   threads: number;
@@ -43,7 +46,8 @@ export interface LiveTile {
 }
 
 export type ToWorker =
-  | { type: 'init'; forceEp?: EpName; tile?: number; base: string }
+  /** `force`: the engine named by the URL (?engine=, or ?ep=), `forcedBy` the parameter as written. */
+  | { type: 'init'; force?: EngineName; forcedBy?: string; tile?: number; base: string }
   /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
   | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[] }
   | { type: 'cancel'; job: number };

@@ -1,16 +1,12 @@
 /**
- * The one module that knows how ONNX Runtime sessions are made (transformers.js style): which
- * execution provider, threads, where the wasm files come from, node placement, fallbacks.
- * Runs inside the inference worker.
- *
- * EP choice (docs/browser.md): WebGPU on a hardware adapter; wasm otherwise. A *fallback* adapter
- * (adapter.info.isFallbackAdapter, e.g. SwiftShader, a CPU Vulkan) runs ~50× slower than wasm,
- * so it is not used unless forced with ?ep=webgpu.
+ * The one module that knows how ONNX Runtime sessions are made (transformers.js style): threads,
+ * where the wasm files come from, node placement. Runs inside the inference worker, imported only
+ * when an ORT engine is chosen (engines.ts), so the binary engine never loads ORT.
  */
 import * as ort from 'onnxruntime-web/webgpu';
 import type { RgbImage } from '../core/image';
 import { parsePlacement } from './placement';
-import type { EpInfo, EpName } from './protocol';
+import type { EpName } from './protocol';
 
 // ---- console capture -------------------------------------------------------------------------
 // ORT's C++ logger writes through Emscripten's out()/err(), which bind console.log/error when the
@@ -62,49 +58,6 @@ async function withConsoleCapture<T>(on: boolean, f: () => Promise<T>): Promise<
       saved = null;
     }
   }
-}
-
-export interface EpChoice {
-  ep: EpName;
-  reason: string;
-  /** maxStorageBufferBindingSize of the adapter (WebGPU only). */
-  bindingLimit?: number;
-}
-
-function describeAdapter(info: GPUAdapterInfo | undefined): string {
-  if (!info) return 'unknown adapter';
-  return [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') || 'unnamed adapter';
-}
-
-export async function chooseEp(force?: EpName): Promise<EpChoice> {
-  if (force === 'wasm') return { ep: 'wasm', reason: 'forced by ?ep=wasm' };
-  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
-  let adapter: GPUAdapter | null = null;
-  let why = '';
-  if (!gpu) why = 'this browser exposes no GPU API (navigator.gpu)';
-  else {
-    try {
-      adapter = await gpu.requestAdapter();
-      if (!adapter) why = 'no GPU adapter available';
-    } catch (e) {
-      why = `GPU adapter request failed (${(e as Error).message})`;
-    }
-  }
-  const info = (adapter as (GPUAdapter & { info?: GPUAdapterInfo & { isFallbackAdapter?: boolean } }) | null)?.info;
-  const fallback = !!(info?.isFallbackAdapter ?? (adapter as unknown as { isFallbackAdapter?: boolean } | null)?.isFallbackAdapter);
-  const bindingLimit = adapter?.limits.maxStorageBufferBindingSize;
-  if (force === 'webgpu') {
-    if (!adapter) return { ep: 'wasm', reason: `?ep=gpu requested but ${why}; using the CPU` };
-    return { ep: 'webgpu', reason: `forced by ?ep=webgpu (adapter: ${describeAdapter(info)}${fallback ? ', software fallback: slow' : ''})`, bindingLimit };
-  }
-  if (!adapter) return { ep: 'wasm', reason: why };
-  if (fallback) {
-    return {
-      ep: 'wasm',
-      reason: `the GPU adapter is a software fallback (${describeAdapter(info)}), about 50× slower than the CPU path`,
-    };
-  }
-  return { ep: 'webgpu', reason: `hardware GPU adapter (${describeAdapter(info)})`, bindingLimit };
 }
 
 let configured = false;
@@ -175,20 +128,4 @@ export async function createSrSession(bytes: Uint8Array, ep: EpName): Promise<Sr
     },
     release: () => session.release(),
   };
-}
-
-export function epInfo(choice: EpChoice, threads: number, s: SrSession | null, maxTile: number): EpInfo {
-  return {
-    ep: choice.ep,
-    reason: choice.reason,
-    threads: choice.ep === 'wasm' ? threads : 0,
-    allNodesOnEp: s ? s.allNodesOnEp : null,
-    placement: s ? s.placement : 'no model loaded yet',
-    maxTile,
-  };
-}
-
-/** Errors that mean the GPU device is gone (driver reset, tab backgrounded on some OSes). */
-export function isDeviceLost(e: unknown): boolean {
-  return /device (was )?lost|GPUDevice|DXGI|context lost|webgpu/i.test(String((e as Error)?.message ?? e));
 }

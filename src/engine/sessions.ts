@@ -1,13 +1,21 @@
 /**
- * The inference worker's ORT side, without messaging: the EP choice and its fallback to wasm, the
- * installed models (models/index.json), one cached session per scale, the tile size per model, and
- * recovery from a lost GPU device. The badge's EP info goes out through `onInfo`.
+ * The inference worker's engine side, without messaging: the engine choice (engines.ts) and a GPU
+ * engine's fallback to the CPU, the installed models (models/index.json), one loaded model per
+ * scale, the tile size per model, and recovery from a lost GPU device. The badge's info goes out
+ * through `onInfo`.
  */
 import { channelsOf, receptiveRadiusOf } from '../model/metadata';
 import { describeFailure } from './pipeline';
-import { SCALES, type EpInfo, type EpName, type ModelEntry, type Scale } from './protocol';
-import { chooseEp, configureOrt, createSrSession, epInfo, isDeviceLost, type EpChoice, type SrSession } from './session';
+import { chooseEngine, type EngineModel, type EngineName, type TileEngine } from './engines';
+import { SCALES, type EpInfo, type ModelEntry, type Scale } from './protocol';
 import { CancelledError, tileForBindingLimit } from './tiler';
+
+type SrSession = EngineModel;
+
+/** Errors that mean the GPU device is gone (driver reset, tab backgrounded on some OSes). */
+export function isDeviceLost(e: unknown): boolean {
+  return /device (was )?lost|GPUDevice|DXGI|context lost|webgpu/i.test(String((e as Error)?.message ?? e));
+}
 
 const WASM_TILE = 384;
 const firstLine = describeFailure;
@@ -20,8 +28,7 @@ export interface TileSlot {
 
 export class Sessions {
   private base = '';
-  private choice: EpChoice = { ep: 'wasm', reason: 'starting' };
-  private threads = 1;
+  private engine: TileEngine | undefined;
   private forcedTile: number | undefined;
   private entries: ModelEntry[] = [];
   private readonly cache = new Map<number, Promise<SrSession>>();
@@ -29,12 +36,16 @@ export class Sessions {
 
   constructor(private readonly onInfo: (info: EpInfo) => void) {}
 
-  /** Configures ORT (wasm files under `base`) and picks the EP; `tile` (≥ 8) forces the tile size. */
-  async init(forceEp: EpName | undefined, tile: number | undefined, base: string): Promise<void> {
+  /** Picks the engine (`force`: named by the URL, `forcedBy` saying how); `tile` (≥ 8) forces the tile size. */
+  async init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, base: string): Promise<void> {
     this.base = base;
     this.forcedTile = tile && tile >= 8 ? tile : undefined;
-    this.threads = configureOrt(base);
-    this.choice = await chooseEp(forceEp);
+    this.engine = await chooseEngine(force, base, forcedBy);
+  }
+
+  private get choice(): TileEngine {
+    if (!this.engine) throw new Error('the engine is not initialised');
+    return this.engine;
   }
 
   /** Reads models/index.json (the models of the supported scales); on failure none, and throws. */
@@ -79,7 +90,16 @@ export class Sessions {
 
   /** Sends the current EP info (the badge). */
   announce(): void {
-    this.onInfo(epInfo(this.choice, this.threads, this.last, this.maxTile()));
+    const e = this.engine;
+    this.onInfo({
+      engine: e?.name ?? 'xnor-wasm',
+      ep: e?.ep ?? 'wasm',
+      reason: e?.reason ?? 'starting',
+      threads: e?.threads ?? 0,
+      allNodesOnEp: this.last ? this.last.allNodesOnEp : null,
+      placement: this.last ? this.last.placement : 'no model loaded yet',
+      maxTile: this.maxTile(),
+    });
   }
 
   private async load(scale: number): Promise<SrSession> {
@@ -92,13 +112,13 @@ export class Sessions {
         if (!res.ok) throw new Error(`model ${m.file} failed to load (HTTP ${res.status})`);
         const bytes = new Uint8Array(await res.arrayBuffer());
         try {
-          return await createSrSession(bytes, this.choice.ep);
+          return await this.choice.load(bytes);
         } catch (e) {
-          if (this.choice.ep !== 'webgpu') throw new Error(`model ${m.file} failed to load: ${firstLine(e)}`);
-          // The GPU path failed for this model: fall back to wasm for everything (one EP, one badge).
-          await this.switchToWasm(`the GPU session failed (${firstLine(e)}); fell back to the CPU`);
+          if (!this.choice.fallback) throw new Error(`model ${m.file} failed to load: ${firstLine(e)}`);
+          // The GPU path failed for this model: fall back to the CPU for everything (one engine, one badge).
+          await this.switchToCpu(`the GPU session failed (${firstLine(e)}); fell back to the CPU`);
           try {
-            return await createSrSession(bytes, 'wasm');
+            return await this.choice.load(bytes);
           } catch (e2) {
             throw new Error(`model ${m.file} failed to load: ${firstLine(e2)}`);
           }
@@ -133,9 +153,10 @@ export class Sessions {
     for (const p of all) await p.then((s) => s.release()).catch(() => undefined);
   }
 
-  private async switchToWasm(reason: string): Promise<void> {
+  private async switchToCpu(reason: string): Promise<void> {
     await this.drop();
-    this.choice = { ep: 'wasm', reason };
+    const fallback = this.choice.fallback;
+    if (fallback) this.engine = await fallback(reason);
     this.announce();
   }
 
@@ -151,13 +172,13 @@ export class Sessions {
     try {
       return await go();
     } catch (e) {
-      if (e instanceof CancelledError || this.choice.ep !== 'webgpu' || !isDeviceLost(e)) throw e;
+      if (e instanceof CancelledError || !this.choice.fallback || !isDeviceLost(e)) throw e;
       await this.drop();
       try {
         return await go();
       } catch (e2) {
         if (e2 instanceof CancelledError) throw e2;
-        await this.switchToWasm(`the GPU device was lost (${firstLine(e2)}); fell back to the CPU`);
+        await this.switchToCpu(`the GPU device was lost (${firstLine(e2)}); fell back to the CPU`);
         return go();
       }
     }

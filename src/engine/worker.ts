@@ -2,8 +2,8 @@
 /**
  * The inference worker's messaging: it decodes the file and runs the job pipeline (pipeline.ts: the
  * protocol's LR in Evaluate, bitsr tiled and bicubic at x2/x3/x4, PSNR/SSIM with src/core/metrics,
- * the same code as `npm run eval`), posting each scale as it finishes, one job at a time. The ORT
- * sessions, the EP choice and its fallbacks are sessions.ts's. The UI thread never does pixel work.
+ * the same code as `npm run eval`), posting each scale as it finishes, one job at a time. The
+ * engines, their choice and fallbacks are sessions.ts's and engines.ts's. The UI thread never does pixel work.
  */
 import type { RgbImage } from '../core/image';
 import { decodeImage } from './decode';
@@ -11,7 +11,8 @@ import { createEncoder } from './encode';
 import type { Rect } from '../core/metrics';
 import { LiveBatcher, liveStep, liveTile } from './live';
 import { describeFailure, runJob } from './pipeline';
-import { SCALES, type EpName, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
+import type { EngineName } from './engines';
+import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
 import { runTiled } from './tiler';
 
@@ -91,8 +92,13 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
   cancelled.delete(job);
 }
 
-async function init(forceEp: EpName | undefined, tile: number | undefined, base: string): Promise<void> {
-  await sessions.init(forceEp, tile, base);
+async function init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, base: string): Promise<void> {
+  try {
+    await sessions.init(force, forcedBy, tile, base);
+  } catch (e) {
+    post({ type: 'error', message: `the inference engine failed to start: ${firstLine(e)}` });
+    throw e;
+  }
   try {
     await sessions.loadModelList();
   } catch (e) {
@@ -109,6 +115,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   // One job at a time, in order; cancel messages bypass the queue.
-  const task = m.type === 'init' ? () => init(m.forceEp, m.tile, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
+  const task = m.type === 'init' ? () => init(m.force, m.forcedBy, m.tile, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
   queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
 };

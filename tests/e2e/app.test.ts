@@ -22,7 +22,7 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
   it('?ep=wasm: badge says wasm and why', async () => {
     const badge = b.page.getByTestId('ep-badge');
     await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('forced by ?ep=wasm');
-    expect(await badge.textContent()).toMatch(/^wasm/);
+    expect(await badge.textContent()).toMatch(/^ort-wasm/);
   });
 
   it('dropping baby.png in Evaluate mode shows PSNR for x2/x3/x4 equal to the Node pipeline (±0.05 dB)', async () => {
@@ -185,6 +185,42 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
   it('no request left the origin', () => {
     expect(b.foreignRequests).toEqual([]);
   });
+});
+
+describe.skipIf(!hasChromium)('binary engine (xnor-wasm)', () => {
+  let site: Site;
+  let srv: Served;
+  let b: Browser;
+  beforeAll(async () => {
+    ({ site, srv, b } = await openApp());
+  });
+  afterAll(() => closeApp(b, srv));
+
+  for (const [query, threads] of [['?engine=xnor-wasm', 2], ['?engine=xnor-wasm&tile=16', 2]] as const) {
+    it(`${query}: the badge names the engine and its threads; PSNR equals the CLI's`, async () => {
+      const requested: string[] = [];
+      const log = (r: { url(): string }) => requested.push(r.url());
+      b.context.on('request', log);
+      await b.page.goto(`${srv.url}${query}`);
+      const badge = b.page.getByTestId('ep-badge');
+      await expect.poll(() => badge.getAttribute('data-engine'), { timeout: 30_000 }).toBe('xnor-wasm');
+      expect(await badge.textContent()).toContain(`xnor-wasm · ${threads} threads — forced by ?engine=xnor-wasm`);
+      await b.page.getByTestId('mode-evaluate').click();
+      const img = generatedPng(72, 60, 'xnor');
+      const ref = await referenceMetrics(img, site.modelsDir, 'xnor');
+      await b.page.getByTestId('image-input').setInputFiles(img);
+      const got = await readMetrics(b.page);
+      for (const s of [2, 3, 4]) {
+        expect(Math.abs(got[s].sr - ref[s].psnr), `x${s} PSNR ${got[s].sr} vs CLI ${ref[s].psnr}`).toBeLessThanOrEqual(0.005);
+        expect(Math.abs(got[s].ssim - ref[s].ssim)).toBeLessThanOrEqual(0.0005);
+      }
+      // The binary engine never loads onnxruntime-web (the context sees the workers' requests too).
+      b.context.off('request', log);
+      expect(requested.filter((u) => u.includes('/ort/'))).toEqual([]);
+      expect(requested.some((u) => /\/kernels\/bitsr-kernels.*\.wasm/.test(u))).toBe(true);
+      expect(b.foreignRequests).toEqual([]);
+    });
+  }
 });
 
 describe.skipIf(!hasChromium)('offline (PWA) and tiled inference', () => {

@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('looks at three viewport sizes', () => {
       await p.getByTestId('mode-evaluate').click();
       const overflow = () => p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(await overflow()).toBeLessThanOrEqual(0);
-      await expect.poll(() => p.getByTestId('ep-badge').textContent(), { timeout: 30_000 }).toMatch(/^wasm/);
+      await expect.poll(() => p.getByTestId('ep-badge').textContent(), { timeout: 30_000 }).toMatch(/^ort-wasm/);
       await p.screenshot({ path: join(OUT, `${v.name}-empty.png`) });
       await p.getByTestId('image-input').setInputFiles({ name: 'pattern.png', mimeType: 'image/png', buffer: readFileSync(generatedPng(192, 144, 'screens')) });
       await readMetrics(p);

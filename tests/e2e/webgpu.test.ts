@@ -17,23 +17,23 @@ describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {
   });
   afterAll(() => closeApp(b, srv));
 
-  it('default: a fallback adapter is not used; the badge says wasm and why', async () => {
+  it('default: a fallback adapter is not used; the badge says xnor-wasm and why', async () => {
     await b.page.goto(srv.url);
     const badge = b.page.getByTestId('ep-badge');
     await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toContain('software fallback');
-    expect(await badge.textContent()).toMatch(/^wasm/);
+    expect(await badge.textContent()).toMatch(/^xnor-wasm/);
   });
 
   it('?ep=webgpu: runs on webgpu, all nodes on the GPU, Node numbers within 0.05 dB', async () => {
     await b.page.goto(`${srv.url}?ep=webgpu`);
     const badge = b.page.getByTestId('ep-badge');
-    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toMatch(/^webgpu/);
+    await expect.poll(() => badge.textContent(), { timeout: 30_000 }).toMatch(/^ort-webgpu/);
     const img = generatedPng(48, 48, 'webgpu');
     const ref = await referenceMetrics(img, site.modelsDir);
     await b.page.getByTestId('image-input').setInputFiles(img);
     const got = await readMetrics(b.page, 180_000);
     for (const s of [2, 3, 4]) expect(Math.abs(got[s].sr - ref[s].psnr), `x${s}`).toBeLessThanOrEqual(0.05);
-    expect(await badge.textContent()).toMatch(/^webgpu/);
+    expect(await badge.textContent()).toMatch(/^ort-webgpu/);
     expect(await badge.getAttribute('title')).toContain('all nodes on GPU');
     expect(b.foreignRequests).toEqual([]);
   });

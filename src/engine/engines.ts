@@ -1,0 +1,112 @@
+/**
+ * The inference engines behind one interface (load a model / run a tile / release), so the worker
+ * has no per-engine branches:
+ * - xnor-wasm: bitsr's binary engine, XNOR/popcount WebAssembly SIMD kernels (src/engine/xnor);
+ * - xnor-webgpu: the same on WebGPU, WGSL with countOneBits;
+ * - ort-wasm / ort-webgpu: onnxruntime-web, the reference. Loaded only when chosen (a dynamic
+ *   import), so a visit that runs the binary engine never downloads ORT's ~27 MB of wasm.
+ *
+ * Choice (docs/browser.md): `?engine=` forces one (`?ep=wasm|webgpu` means ort-wasm|ort-webgpu).
+ * Otherwise a hardware GPU adapter gets ort-webgpu (the WGSL engine is not yet measured faster on
+ * hardware GPUs), and every other device xnor-wasm when it has WebAssembly SIMD (all current
+ * browsers), else ort-wasm. A software adapter (SwiftShader) is ~50× slower than wasm: not chosen.
+ */
+import type { RgbImage } from '../core/image';
+import { simdSupported } from '../kernels/features';
+import { probeGpu, type GpuProbe } from './gpu';
+import type { EpName } from './protocol';
+
+export const ENGINES = ['xnor-wasm', 'xnor-webgpu', 'ort-wasm', 'ort-webgpu'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export interface EngineModel {
+  run(lr: RgbImage, scale: number): Promise<RgbImage>;
+  release(): Promise<void>;
+  /** ORT on WebGPU: whether every node runs on the GPU (null: not known / not applicable). */
+  allNodesOnEp: boolean | null;
+  placement: string;
+}
+
+export interface TileEngine {
+  name: EngineName;
+  /** Where it computes: the CPU (wasm) or the GPU (webgpu). */
+  ep: EpName;
+  threads: number;
+  reason: string;
+  /** maxStorageBufferBindingSize of the GPU adapter (GPU engines: bounds the tile). */
+  bindingLimit?: number;
+  load(bytes: Uint8Array): Promise<EngineModel>;
+  /** The CPU engine to fall back to when this GPU engine fails; undefined for CPU engines. */
+  fallback?: (why: string) => Promise<TileEngine>;
+}
+
+async function ortEngine(ep: EpName, reason: string, base: string, bindingLimit?: number): Promise<TileEngine> {
+  const s = await import('./session');
+  const threads = s.configureOrt(base);
+  return {
+    name: ep === 'wasm' ? 'ort-wasm' : 'ort-webgpu',
+    ep,
+    threads: ep === 'wasm' ? threads : 0,
+    reason,
+    ...(bindingLimit ? { bindingLimit } : {}),
+    load: (bytes) => s.createSrSession(bytes, ep),
+    ...(ep === 'webgpu' ? { fallback: (why: string) => ortEngine('wasm', why, base) } : {}),
+  };
+}
+
+async function xnorWasm(reason: string, base: string): Promise<TileEngine> {
+  const x = await import('./xnor/browser');
+  const { engine, variant } = await x.createXnorWasm(base);
+  return {
+    name: 'xnor-wasm',
+    ep: 'wasm',
+    threads: engine.threads,
+    reason: `${reason} (${variant})`,
+    load: async (bytes) => ({ ...x.loadXnorWasm(engine, bytes), allNodesOnEp: true, placement: 'every op on the binary engine (WebAssembly)' }),
+  };
+}
+
+async function xnorGpu(probe: GpuProbe, reason: string, base: string): Promise<TileEngine> {
+  const x = await import('./xnor/browser');
+  const device = await probe.adapter!.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: probe.bindingLimit!, maxBufferSize: probe.adapter!.limits.maxBufferSize } });
+  return {
+    name: 'xnor-webgpu',
+    ep: 'webgpu',
+    threads: 0,
+    reason,
+    ...(probe.bindingLimit ? { bindingLimit: probe.bindingLimit } : {}),
+    load: async (bytes) => ({ ...x.loadXnorGpu(device, bytes), allNodesOnEp: true, placement: 'every op on the binary engine (WebGPU)' }),
+    fallback: (why) => xnorWasm(why, base),
+  };
+}
+
+/** The name forced by the page's URL parameters, if any. */
+export function forcedEngine(search: string): EngineName | undefined {
+  const q = new URLSearchParams(search);
+  const e = q.get('engine');
+  if (e && (ENGINES as readonly string[]).includes(e)) return e as EngineName;
+  const ep = q.get('ep');
+  return ep === 'wasm' ? 'ort-wasm' : ep === 'webgpu' ? 'ort-webgpu' : undefined;
+}
+
+export async function chooseEngine(force: EngineName | undefined, base: string, how = 'forced'): Promise<TileEngine> {
+  const cpu = (why: string) => (simdSupported() ? xnorWasm(why, base) : ortEngine('wasm', `${why}; no WebAssembly SIMD for the binary engine`, base));
+  const gpuNeeded = force === undefined || force === 'ort-webgpu' || force === 'xnor-webgpu';
+  const probe = gpuNeeded ? await probeGpu() : undefined;
+  const adapterText = probe?.adapter ? `adapter: ${probe.description}${probe.fallback ? ', software fallback: slow' : ''}` : '';
+  switch (force) {
+    case 'ort-wasm':
+      return ortEngine('wasm', `${how} (onnxruntime-web, wasm)`, base);
+    case 'xnor-wasm':
+      return simdSupported() ? xnorWasm(`${how}`, base) : ortEngine('wasm', `${how}, but this browser has no WebAssembly SIMD; onnxruntime-web instead`, base);
+    case 'ort-webgpu':
+      if (!probe!.adapter) return ortEngine('wasm', `${how} but ${probe!.why}; using the CPU`, base);
+      return ortEngine('webgpu', `${how} (${adapterText})`, base, probe!.bindingLimit);
+    case 'xnor-webgpu':
+      if (!probe!.adapter) return cpu(`${how} but ${probe!.why}; using the CPU`);
+      return xnorGpu(probe!, `${how} (${adapterText})`, base);
+    default:
+      if (probe!.adapter && !probe!.fallback) return ortEngine('webgpu', `hardware GPU adapter (${probe!.description})`, base, probe!.bindingLimit);
+      return cpu(probe!.adapter ? `the GPU adapter is a software fallback (${probe!.description}), about 50× slower than the CPU path; binary engine on the CPU` : `${probe!.why}; binary engine on the CPU`);
+  }
+}
