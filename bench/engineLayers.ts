@@ -90,7 +90,9 @@ function fillRandom(bytes: Uint8Array, seed: number): void {
 export interface LayerResult {
   layer: string;
   kernel: string;
+  /** Median and fastest ms of the timed calls. */
   ms: number;
+  minMs: number;
   gops: number;
   /** Float conv ms on the same input and shape (trainer's `conv`, pre-padded), and float/binary. */
   floatConvMs?: number;
@@ -129,15 +131,36 @@ class Heap {
   }
 }
 
-function timeIt(f: () => void, warmup: number, runs: number): number {
-  for (let i = 0; i < warmup; i++) f();
-  const ts: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    f();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
+/** Calls f until it has run `calls` times and for at least `ms` milliseconds. */
+function warm(f: () => void, calls: number, ms: number): void {
+  const t0 = performance.now();
+  for (let i = 0; i < calls || performance.now() - t0 < ms; i++) f();
+}
+
+/**
+ * Times the kernels of one layer interleaved (one call of each per round), so a slow spell on a
+ * shared machine hits binary and float alike: per kernel the median and the fastest ms.
+ */
+function timeRounds(fs: (() => void)[], runs: number): { median: number; min: number }[] {
+  const ts = fs.map(() => [] as number[]);
+  for (let r = 0; r < runs; r++)
+    fs.forEach((f, i) => {
+      const t = performance.now();
+      f();
+      ts[i].push(performance.now() - t);
+    });
+  return ts.map((t) => ({ median: median(t), min: Math.min(...t) }));
+}
+
+interface Job {
+  layer: string;
+  cin: number;
+  cout: number;
+  kh: number;
+  kw: number;
+  binary?: () => void;
+  conv?: () => void;
+  convRows?: () => void;
 }
 
 async function benchVariant(variant: KernelVariant, size: number, runs: number, warmup: number): Promise<LayerResult[]> {
@@ -146,26 +169,28 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
   const H = size;
   const W = size;
   const hasConvRows = typeof (k as Partial<Kernels>).convRows === 'function';
-  const out: LayerResult[] = [];
-  const gops = (cin: number, cout: number, kh: number, kw: number, ms: number) => (2 * H * W * kh * kw * cin * cout) / (ms / 1e3) / 1e9;
+  const gops = (j: Job, ms: number) => (2 * H * W * j.kh * j.kw * j.cin * j.cout) / (ms / 1e3) / 1e9;
 
-  /** Float conv timings of one shape: trainer's conv (pre-padded input), and convRows. */
-  const floatConv = (cin: number, cout: number, kh: number, kw: number, dil: number) => {
+  /** Float convs of one shape: the trainer's conv (pre-padded input; W % 4, cout % 8), and convRows. */
+  const floatConvs = (cin: number, cout: number, kh: number, kw: number, dil: number): Pick<Job, 'conv' | 'convRows'> => {
     const Hp = H + dil * (kh - 1);
     const Wp = W + dil * (kw - 1);
-    const xp = heap.floats(Hp * Wp * cin, 11);
     const wf = heap.floats(kh * kw * cin * Math.ceil(cout / 8) * 8, 12);
     const y = heap.alloc(H * W * Math.ceil(cout / 8) * 8 * 4);
-    const convMs = cout % 8 === 0 && W % 4 === 0 ? timeIt(() => k.conv(xp, wf, y, 1, H, W, cin, cout, kh, kw, dil), warmup, runs) : undefined;
-    let rowsMs: number | undefined;
+    const jobs: Pick<Job, 'conv' | 'convRows'> = {};
+    if (cout % 8 === 0 && W % 4 === 0) {
+      const xp = heap.floats(Hp * Wp * cin, 11);
+      jobs.conv = () => k.conv(xp, wf, y, 1, H, W, cin, cout, kh, kw, dil);
+    }
     if (hasConvRows) {
       const x = heap.floats(H * W * cin, 13);
       const b = heap.floats(Math.ceil(cout / 8) * 8, 14);
-      rowsMs = timeIt(() => k.convRows(x, wf, b, y, H, W, cin, cout, kh, kw, dil, 0, H), warmup, runs);
+      jobs.convRows = () => k.convRows(x, wf, b, y, H, W, cin, cout, kh, kw, dil, 0, H);
     }
-    return { convMs, rowsMs };
+    return jobs;
   };
 
+  const jobs: Job[] = [];
   for (const L of BINARY_LAYERS) {
     const words = L.cin / 32;
     const a = heap.random(H * W * words * 4, 1);
@@ -179,23 +204,35 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
     const res = L.epilogue ? heap.floats(H * W * L.cout, 5) : 0;
     const sgn = L.epilogue ? heap.alloc((H * W * L.cout) / 8) : 0;
     const y = heap.alloc(H * W * L.cout * 4);
-    const ms = timeIt(() => k.xnorConvRows(a, wb, alpha, y, H, W, words, L.cout, L.kh, L.kw, L.dil, 0, H, L.cout, slope, res, sgn), warmup, runs);
-    const f = floatConv(L.cin, L.cout, L.kh, L.kw, L.dil);
-    out.push({
-      layer: L.name,
-      kernel: 'xnorConvRows',
-      ms: round(ms),
-      gops: round(gops(L.cin, L.cout, L.kh, L.kw, ms), 1),
-      ...(f.convMs !== undefined ? { floatConvMs: round(f.convMs), ratio: round(f.convMs / ms, 2) } : {}),
-      ...(f.rowsMs !== undefined ? { floatConvRowsMs: round(f.rowsMs), ratioConvRows: round(f.rowsMs / ms, 2) } : {}),
+    jobs.push({
+      layer: L.name, cin: L.cin, cout: L.cout, kh: L.kh, kw: L.kw,
+      binary: () => k.xnorConvRows(a, wb, alpha, y, H, W, words, L.cout, L.kh, L.kw, L.dil, 0, H, L.cout, slope, res, sgn),
+      ...floatConvs(L.cin, L.cout, L.kh, L.kw, L.dil),
     });
   }
-  if (hasConvRows) {
-    for (const L of FLOAT_LAYERS) {
-      const f = floatConv(L.cin, L.cout, 3, 3, 1);
-      if (f.rowsMs === undefined) continue;
-      out.push({ layer: L.name, kernel: 'convRows', ms: round(f.rowsMs), gops: round(gops(L.cin, L.cout, 3, 3, f.rowsMs), 1) });
-    }
+  if (hasConvRows) for (const L of FLOAT_LAYERS) jobs.push({ layer: L.name, cin: L.cin, cout: L.cout, kh: 3, kw: 3, convRows: floatConvs(L.cin, L.cout, 3, 3, 1).convRows });
+
+  // Every kernel hot before any timing: V8 starts a wasm function in its baseline compiler and
+  // swaps in the optimized code (compiled in the background) at a later call.
+  for (const j of jobs) for (const f of [j.binary, j.conv, j.convRows]) if (f) warm(f, warmup, 150);
+
+  const out: LayerResult[] = [];
+  for (const j of jobs) {
+    const fs = [j.binary, j.conv, j.convRows];
+    const present = fs.filter((f): f is () => void => f !== undefined);
+    const times = timeRounds(present, runs);
+    const t = (f: (() => void) | undefined) => (f ? times[present.indexOf(f)] : undefined);
+    const [bin, conv, rows] = fs.map(t);
+    const main = bin ?? rows!;
+    out.push({
+      layer: j.layer,
+      kernel: bin ? 'xnorConvRows' : 'convRows',
+      ms: round(main.median),
+      minMs: round(main.min),
+      gops: round(gops(j, main.median), 1),
+      ...(bin && conv ? { floatConvMs: round(conv.median), ratio: round(conv.median / bin.median, 2) } : {}),
+      ...(bin && rows ? { floatConvRowsMs: round(rows.median), ratioConvRows: round(rows.median / bin.median, 2) } : {}),
+    });
   }
   return out;
 }
@@ -251,13 +288,13 @@ if (isMain(import.meta.url)) {
   const report = await benchLayers(opts);
   if (json) console.log(JSON.stringify(report, null, 2));
   else {
-    console.log(`${report.cpu.model} [${report.cpu.flags.join(' ')}], ${report.size}x${report.size}, one thread, median of ${report.runs}`);
+    console.log(`${report.cpu.model} [${report.cpu.flags.join(' ')}], Node ${report.node}, ${report.size}x${report.size}, one thread, median of ${report.runs}`);
     for (const v of report.variants) {
       console.log(`\n${v.variant}`);
       for (const l of v.layers) {
         const r = l.ratio !== undefined ? `  float conv ${l.floatConvMs} ms (x${l.ratio})` : '';
         const rr = l.ratioConvRows !== undefined ? `  convRows ${l.floatConvRowsMs} ms (x${l.ratioConvRows})` : '';
-        console.log(`  ${l.layer.padEnd(28)} ${l.kernel.padEnd(13)} ${String(l.ms).padStart(8)} ms ${String(l.gops).padStart(7)} GOP/s${r}${rr}`);
+        console.log(`  ${l.layer.padEnd(28)} ${l.kernel.padEnd(13)} ${String(l.ms).padStart(8)} ms (min ${l.minMs}) ${String(l.gops).padStart(7)} GOP/s${r}${rr}`);
       }
     }
   }
