@@ -155,54 +155,56 @@ async function main(): Promise<void> {
   const call = <T>(fn: string, arg: unknown): Promise<T> => page.evaluate(([f, x]) => (window as any).__bench[f as string](x), [fn, arg] as const) as Promise<T>;
   type PageSample = Sample & { scale: number; overheadMs?: number };
   try {
-    // ---- bitsr, wasm (the app's default here) ----
-    await open();
-    say('bitsr wasm …');
-    const wasm = await call<{ samples: PageSample[]; walls: unknown[]; warmupMs: number; ep: { threads: number; reason: string; placement: string } | null; errors: string[]; crossOriginIsolated: boolean; heapPeak: number | null }>('bitsr', {
-      ep: 'wasm',
-      images,
-      warmup: images[0],
-      budgetMs: 600_000,
-    });
-    if (!wasm.crossOriginIsolated) throw new Error('bench page is not crossOriginIsolated: wasm threads would be off');
-    for (const s of a.scales) {
-      inputs.push({
-        method: 'bitsr',
-        backend: 'wasm',
-        scale: s,
-        samples: wasm.samples.filter((x) => x.scale === s),
-        modelBytes: bitsrBytes(s),
-        peakJsHeapBytes: wasm.heapPeak,
-        heapScope: 'page main thread (the inference worker and the ORT wasm heap are not included)',
-        notes: [`ORT wasm EP, ${wasm.ep?.threads ?? '?'} threads, crossOriginIsolated`, `app worker path (src/engine), Evaluate mode, tile ${384}`, models.kind],
-      });
-    }
-    extra.bitsrWasm = { warmupMs: wasm.warmupMs, walls: wasm.walls, ep: wasm.ep, errors: wasm.errors, overheadMsPerScale: wasm.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, workerOtherMs: x.overheadMs })) };
-
-    // ---- bitsr, WebGPU (SwiftShader): few small images ----
-    if (a.webgpu) {
+    // ---- bitsr on the CPU: the binary engine and onnxruntime-web, each at 2 threads and at 1 ----
+    type Cpu = { samples: PageSample[]; walls: unknown[]; warmupMs: number; ep: { engine: string; threads: number; reason: string; placement: string } | null; errors: string[]; crossOriginIsolated: boolean; heapPeak: number | null };
+    const cpuRuns: [string, number][] = [['xnor-wasm', 2], ['ort-wasm', 2], ['xnor-wasm', 1], ['ort-wasm', 1]];
+    for (const [engine, threads] of cpuRuns) {
       await open();
-      const small = [...images].sort((p, q) => sizes.get(p.name)!.width * sizes.get(p.name)!.height - sizes.get(q.name)!.width * sizes.get(q.name)!.height).slice(0, a.webgpuImages);
-      say(`bitsr webgpu on ${small.map((x) => x.name)} …`);
-      const gpu = await call<{ samples: PageSample[]; warmupMs: number; skipped: number; ep: { ep: string; reason: string; placement: string; allNodesOnEp: boolean | null } | null; errors: string[]; heapPeak: number | null }>('bitsr', {
-        ep: 'webgpu',
-        images: small,
-        warmup: small[0],
-        budgetMs: 120_000,
-      });
+      say(`bitsr ${engine}, ${threads} thread(s) …`);
+      const r = await call<Cpu>('bitsr', { engine, threads, images, warmup: images[0], budgetMs: 600_000 });
+      if (!r.crossOriginIsolated) throw new Error('bench page is not crossOriginIsolated: wasm threads would be off');
+      if (r.ep?.engine !== engine || r.ep.threads !== threads) throw new Error(`asked for ${engine} with ${threads} threads, the page ran ${r.ep?.engine} with ${r.ep?.threads}: ${r.errors.join('; ')}`);
       for (const s of a.scales) {
         inputs.push({
           method: 'bitsr',
-          backend: gpu.ep?.ep === 'webgpu' ? 'webgpu' : `webgpu->${gpu.ep?.ep}`,
+          backend: `${engine}-${threads}t`,
           scale: s,
-          samples: gpu.samples.filter((x) => x.scale === s),
+          samples: r.samples.filter((x) => x.scale === s),
           modelBytes: bitsrBytes(s),
-          peakJsHeapBytes: gpu.heapPeak,
-          heapScope: 'page main thread (worker excluded)',
-          notes: [`WebGPU on SwiftShader (software): limited to the ${a.webgpuImages} smallest images; images: ${gpu.samples.filter((x) => x.scale === s).length}`, `placement: ${gpu.ep?.placement ?? '?'}`, `warm-up (session + shaders, 1 image) ${Math.round(gpu.warmupMs)} ms`],
+          peakJsHeapBytes: r.heapPeak,
+          heapScope: 'page main thread (the inference worker and the engine heaps are not included)',
+          notes: [`${engine === 'xnor-wasm' ? 'binary engine (XNOR/popcount wasm SIMD)' : 'onnxruntime-web wasm EP'}, ${threads} thread(s), crossOriginIsolated`, `app worker path (src/engine), Evaluate mode, tile ${384}`, models.kind],
         });
       }
-      extra.bitsrWebgpu = { warmupMs: gpu.warmupMs, ep: gpu.ep, errors: gpu.errors, skipped: gpu.skipped };
+      extra[`bitsr:${engine}-${threads}t`] = { warmupMs: r.warmupMs, walls: r.walls, ep: r.ep, errors: r.errors, overheadMsPerScale: r.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, workerOtherMs: x.overheadMs })) };
+    }
+
+    // ---- bitsr, WebGPU (SwiftShader): few small images ----
+    if (a.webgpu) {
+      const small = [...images].sort((p, q) => sizes.get(p.name)!.width * sizes.get(p.name)!.height - sizes.get(q.name)!.width * sizes.get(q.name)!.height).slice(0, a.webgpuImages);
+      for (const engine of ['ort-webgpu', 'xnor-webgpu'] as const) {
+        await open();
+        say(`bitsr ${engine} on ${small.map((x) => x.name)} …`);
+        const gpu = await call<{ samples: PageSample[]; warmupMs: number; skipped: number; ep: { engine: string; ep: string; reason: string; placement: string; allNodesOnEp: boolean | null } | null; errors: string[]; heapPeak: number | null }>('bitsr', {
+          engine,
+          images: small,
+          warmup: small[0],
+          budgetMs: 120_000,
+        });
+        for (const s of a.scales) {
+          inputs.push({
+            method: 'bitsr',
+            backend: gpu.ep?.engine === engine ? engine : `${engine}->${gpu.ep?.engine}`,
+            scale: s,
+            samples: gpu.samples.filter((x) => x.scale === s),
+            modelBytes: bitsrBytes(s),
+            peakJsHeapBytes: gpu.heapPeak,
+            heapScope: 'page main thread (worker excluded)',
+            notes: [`WebGPU on SwiftShader (software): limited to the ${a.webgpuImages} smallest images; images: ${gpu.samples.filter((x) => x.scale === s).length}`, `placement: ${gpu.ep?.placement ?? '?'}`, `warm-up (model + shaders, 1 image) ${Math.round(gpu.warmupMs)} ms`],
+          });
+        }
+        extra[`bitsr:${engine}`] = { warmupMs: gpu.warmupMs, ep: gpu.ep, errors: gpu.errors, skipped: gpu.skipped };
+      }
     }
 
     // ---- peers: probe the tfjs backend on one image, then run everything on the faster ----
@@ -271,18 +273,22 @@ async function main(): Promise<void> {
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, browser: browserVersion, gpu: 'none (WebGPU/WebGL on SwiftShader, software)' },
       config: { images: a.images, imageCount: images.length, scales: a.scales, models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
       rows: inputs.map(buildRow),
-      ratios: buildRatios(inputs),
+      // The binary engine against every other row, at 2 threads and at 1 (equal threads: ORT's row of the same count).
+      ratios: [...buildRatios(inputs, 'bitsr', 'xnor-wasm-2t'), ...buildRatios(inputs, 'bitsr', 'xnor-wasm-1t')],
       ...extra,
       totalSeconds: Math.round((Date.now() - t0) / 1000),
     };
     const methods: Array<[string, string | null]> = [
-      ['bitsr', 'wasm'],
+      ['bitsr', 'xnor-wasm-2t'],
+      ['bitsr', 'ort-wasm-2t'],
+      ['bitsr', 'xnor-wasm-1t'],
+      ['bitsr', 'ort-wasm-1t'],
       ['upscalerjs-esrgan-slim', null],
       ['upscalerjs-esrgan-medium', null],
       ['canvas-drawImage-high', null],
     ];
-    if (a.webgpu) methods.push(['bitsr', null]);
-    validateReport(report, { scales: a.scales, methods });
+    if (a.webgpu) methods.push(['bitsr', 'ort-webgpu'], ['bitsr', 'xnor-webgpu']);
+    validateReport(report, { scales: a.scales, methods, base: ['bitsr', 'xnor-wasm-2t'] });
     const text = JSON.stringify(report, null, 1);
     if (a.json) writeFileSync(a.json, text + '\n');
     process.stdout.write(text + '\n');

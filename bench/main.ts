@@ -20,7 +20,8 @@ import { imresize } from '../src/core/imresize';
 import { evaluate } from '../src/core/metrics';
 import { startEngine } from '../src/engine/client';
 import { decodeImage, fromRgba } from '../src/engine/decode';
-import type { EpInfo, EpName, FromWorker } from '../src/engine/protocol';
+import type { EngineName } from '../src/engine/engines';
+import type { EpInfo, FromWorker } from '../src/engine/protocol';
 
 interface ImageIn {
   name: string;
@@ -64,12 +65,12 @@ async function lrOf(im: ImageIn, scale: number): Promise<{ hr: RgbImage; lr: Rgb
 }
 
 // ---- bitsr through the app's engine ------------------------------------------------------------
-async function bitsr(opts: { ep: EpName; images: ImageIn[]; warmup: ImageIn; budgetMs: number; tile?: number }) {
+async function bitsr(opts: { engine: EngineName; threads?: number; images: ImageIn[]; warmup: ImageIn; budgetMs: number; tile?: number }) {
   heapPeak = heapNow();
   const waiters = new Map<number, { resolve: () => void; scales: PerImage[]; name: string; last: number }>();
   let ep: EpInfo | null = null;
   const errors: string[] = [];
-  const client = startEngine({ forceEp: opts.ep, ...(opts.tile ? { tile: opts.tile } : {}) }, (m: FromWorker) => {
+  const client = startEngine({ force: opts.engine, forcedBy: 'bench', ...(opts.threads ? { threads: opts.threads } : {}), ...(opts.tile ? { tile: opts.tile } : {}) }, (m: FromWorker) => {
     if (m.type === 'ep') ep = m.info;
     else if (m.type === 'error') errors.push(m.message);
     if (!('job' in m) || m.job === undefined) return;
@@ -95,7 +96,7 @@ async function bitsr(opts: { ep: EpName; images: ImageIn[]; warmup: ImageIn; bud
   const tw = performance.now();
   const warm = await run(opts.warmup);
   const warmupMs = performance.now() - tw;
-  log(`bitsr ${opts.ep} warm-up ${warmupMs.toFixed(0)} ms`);
+  log(`bitsr ${opts.engine} warm-up ${warmupMs.toFixed(0)} ms`);
   const samples: PerImage[] = [];
   const walls: Array<{ image: string; wallMs: number }> = [];
   const t0 = performance.now();
@@ -108,7 +109,7 @@ async function bitsr(opts: { ep: EpName; images: ImageIn[]; warmup: ImageIn; bud
     const r = await run(im);
     samples.push(...r.scales);
     walls.push({ image: im.name, wallMs: r.wallMs });
-    log(`bitsr ${opts.ep} ${im.name}: ${r.scales.map((s) => `x${s.scale} ${s.ms.toFixed(0)} ms ${s.psnr.toFixed(2)} dB`).join(', ')}`);
+    log(`bitsr ${opts.engine} ${im.name}: ${r.scales.map((s) => `x${s.scale} ${s.ms.toFixed(0)} ms ${s.psnr.toFixed(2)} dB`).join(', ')}`);
   }
   sampleHeap();
   return { samples, walls, warmupMs, warmupScales: warm.scales, skipped, ep, errors, crossOriginIsolated, heapPeak };

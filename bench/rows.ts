@@ -136,7 +136,8 @@ export function buildRatios(inputs: RowInput[], bitsrMethod = 'bitsr', bitsrBack
 }
 
 /** Throws with every problem found when `r` is not a complete report (used by the test and the CLI). */
-export function validateReport(r: BenchReport, expect: { scales: number[]; methods: Array<[string, string | null]> }): void {
+export function validateReport(r: BenchReport, expect: { scales: number[]; methods: Array<[string, string | null]>; base?: [string, string] }): void {
+  const [bm, bb] = expect.base ?? ['bitsr', 'wasm'];
   const errs: string[] = [];
   if (r.schema !== 'bitsr-bench-infer/1') errs.push(`schema ${String(r.schema)}`);
   for (const row of r.rows) {
@@ -148,8 +149,8 @@ export function validateReport(r: BenchReport, expect: { scales: number[]; metho
   for (const s of expect.scales) {
     for (const [m, be] of expect.methods) {
       if (!r.rows.some((x) => x.scale === s && x.method === m && (be === null || x.backend === be))) errs.push(`missing row ${m}${be ? `/${be}` : ''} x${s}`);
-      if (!(m === 'bitsr' && be === 'wasm') && !r.ratios.some((x) => x.scale === s && x.peer === m && (be === null || x.peerBackend === be))) {
-        errs.push(`missing ratio bitsr-wasm vs ${m}${be ? `/${be}` : ''} x${s}`);
+      if (!(m === bm && be === bb) && !r.ratios.some((x) => x.scale === s && x.peer === m && (be === null || x.peerBackend === be))) {
+        errs.push(`missing ratio ${bm}-${bb} vs ${m}${be ? `/${be}` : ''} x${s}`);
       }
     }
   }

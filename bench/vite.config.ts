@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { kernelsPlugin } from '../build/kernelsPlugin';
 import { isolation, ortDistOf, siteAssets } from '../build/sitePlugin';
 
 const benchDir = dirname(fileURLToPath(import.meta.url));
@@ -35,7 +36,7 @@ export default defineConfig({
   root: benchDir,
   base: './',
   publicDir: false,
-  plugins: [siteAssets({ root, name: 'bitsr-bench-assets', extra: benchFiles })],
+  plugins: [siteAssets({ root, name: 'bitsr-bench-assets', extra: benchFiles }), kernelsPlugin()],
   resolve: {
     alias: [
       { find: 'onnxruntime-web/webgpu', replacement: resolve(ortDist, 'ort.webgpu.min.mjs') },

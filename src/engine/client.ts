@@ -8,7 +8,7 @@ export interface EngineClient {
   cancel(job: number): void;
 }
 
-export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number }, onMessage: (m: FromWorker) => void): EngineClient {
+export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number }, onMessage: (m: FromWorker) => void): EngineClient {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bitsr-inference' });
   const send = (m: ToWorker) => worker.postMessage(m);
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
@@ -26,14 +26,19 @@ export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?
   };
 }
 
-/** ?engine=xnor-wasm|xnor-webgpu|ort-wasm|ort-webgpu (or ?ep=wasm|webgpu: ORT) and ?tile=N (tests: force tiling on small images). */
-export function urlOptions(search: string): { force?: EngineName; forcedBy?: string; tile?: number } {
+/**
+ * ?engine=xnor-wasm|xnor-webgpu|ort-wasm|ort-webgpu (or ?ep=wasm|webgpu: ORT), ?threads=N (a cap on
+ * the CPU engines' threads; benchmarks) and ?tile=N (tests: force tiling on small images).
+ */
+export function urlOptions(search: string): { force?: EngineName; forcedBy?: string; tile?: number; threads?: number } {
   const q = new URLSearchParams(search);
   const force = forcedEngine(search);
   const tile = Number(q.get('tile'));
+  const threads = Number(q.get('threads'));
   const by = q.get('engine') === force ? `?engine=${force}` : `?ep=${q.get('ep')}`;
   return {
     ...(force ? { force, forcedBy: `forced by ${by}` } : {}),
     ...(Number.isInteger(tile) && tile > 0 ? { tile } : {}),
+    ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}),
   };
 }

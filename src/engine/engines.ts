@@ -40,9 +40,9 @@ export interface TileEngine {
   fallback?: (why: string) => Promise<TileEngine>;
 }
 
-async function ortEngine(ep: EpName, reason: string, base: string, bindingLimit?: number): Promise<TileEngine> {
+async function ortEngine(ep: EpName, reason: string, base: string, bindingLimit?: number, maxThreads?: number): Promise<TileEngine> {
   const s = await import('./session');
-  const threads = s.configureOrt(base);
+  const threads = s.configureOrt(base, maxThreads);
   return {
     name: ep === 'wasm' ? 'ort-wasm' : 'ort-webgpu',
     ep,
@@ -50,13 +50,13 @@ async function ortEngine(ep: EpName, reason: string, base: string, bindingLimit?
     reason,
     ...(bindingLimit ? { bindingLimit } : {}),
     load: (bytes) => s.createSrSession(bytes, ep),
-    ...(ep === 'webgpu' ? { fallback: (why: string) => ortEngine('wasm', why, base) } : {}),
+    ...(ep === 'webgpu' ? { fallback: (why: string) => ortEngine('wasm', why, base, undefined, maxThreads) } : {}),
   };
 }
 
-async function xnorWasm(reason: string, base: string): Promise<TileEngine> {
+async function xnorWasm(reason: string, base: string, maxThreads?: number): Promise<TileEngine> {
   const x = await import('./xnor/browser');
-  const { engine, variant } = await x.createXnorWasm(base);
+  const { engine, variant } = await x.createXnorWasm(base, Math.min(x.xnorThreads(), maxThreads ?? Infinity));
   return {
     name: 'xnor-wasm',
     ep: 'wasm',
@@ -66,7 +66,7 @@ async function xnorWasm(reason: string, base: string): Promise<TileEngine> {
   };
 }
 
-async function xnorGpu(probe: GpuProbe, reason: string, base: string): Promise<TileEngine> {
+async function xnorGpu(probe: GpuProbe, reason: string, base: string, maxThreads?: number): Promise<TileEngine> {
   const x = await import('./xnor/browser');
   const device = await probe.adapter!.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: probe.bindingLimit!, maxBufferSize: probe.adapter!.limits.maxBufferSize } });
   return {
@@ -76,7 +76,7 @@ async function xnorGpu(probe: GpuProbe, reason: string, base: string): Promise<T
     reason,
     ...(probe.bindingLimit ? { bindingLimit: probe.bindingLimit } : {}),
     load: async (bytes) => ({ ...x.loadXnorGpu(device, bytes), allNodesOnEp: true, placement: 'every op on the binary engine (WebGPU)' }),
-    fallback: (why) => xnorWasm(why, base),
+    fallback: (why) => xnorWasm(why, base, maxThreads),
   };
 }
 
@@ -89,24 +89,26 @@ export function forcedEngine(search: string): EngineName | undefined {
   return ep === 'wasm' ? 'ort-wasm' : ep === 'webgpu' ? 'ort-webgpu' : undefined;
 }
 
-export async function chooseEngine(force: EngineName | undefined, base: string, how = 'forced'): Promise<TileEngine> {
-  const cpu = (why: string) => (simdSupported() ? xnorWasm(why, base) : ortEngine('wasm', `${why}; no WebAssembly SIMD for the binary engine`, base));
+/** `maxThreads` caps the CPU engines' threads (benchmarks: equal threads for both). */
+export async function chooseEngine(force: EngineName | undefined, base: string, how = 'forced', maxThreads?: number): Promise<TileEngine> {
+  const t = maxThreads;
+  const cpu = (why: string) => (simdSupported() ? xnorWasm(why, base, t) : ortEngine('wasm', `${why}; no WebAssembly SIMD for the binary engine`, base, undefined, t));
   const gpuNeeded = force === undefined || force === 'ort-webgpu' || force === 'xnor-webgpu';
   const probe = gpuNeeded ? await probeGpu() : undefined;
   const adapterText = probe?.adapter ? `adapter: ${probe.description}${probe.fallback ? ', software fallback: slow' : ''}` : '';
   switch (force) {
     case 'ort-wasm':
-      return ortEngine('wasm', `${how} (onnxruntime-web, wasm)`, base);
+      return ortEngine('wasm', `${how} (onnxruntime-web, wasm)`, base, undefined, t);
     case 'xnor-wasm':
-      return simdSupported() ? xnorWasm(`${how}`, base) : ortEngine('wasm', `${how}, but this browser has no WebAssembly SIMD; onnxruntime-web instead`, base);
+      return simdSupported() ? xnorWasm(`${how}`, base, t) : ortEngine('wasm', `${how}, but this browser has no WebAssembly SIMD; onnxruntime-web instead`, base, undefined, t);
     case 'ort-webgpu':
-      if (!probe!.adapter) return ortEngine('wasm', `${how} but ${probe!.why}; using the CPU`, base);
-      return ortEngine('webgpu', `${how} (${adapterText})`, base, probe!.bindingLimit);
+      if (!probe!.adapter) return ortEngine('wasm', `${how} but ${probe!.why}; using the CPU`, base, undefined, t);
+      return ortEngine('webgpu', `${how} (${adapterText})`, base, probe!.bindingLimit, t);
     case 'xnor-webgpu':
       if (!probe!.adapter) return cpu(`${how} but ${probe!.why}; using the CPU`);
-      return xnorGpu(probe!, `${how} (${adapterText})`, base);
+      return xnorGpu(probe!, `${how} (${adapterText})`, base, t);
     default:
-      if (probe!.adapter && !probe!.fallback) return ortEngine('webgpu', `hardware GPU adapter (${probe!.description})`, base, probe!.bindingLimit);
+      if (probe!.adapter && !probe!.fallback) return ortEngine('webgpu', `hardware GPU adapter (${probe!.description})`, base, probe!.bindingLimit, t);
       return cpu(probe!.adapter ? `the GPU adapter is a software fallback (${probe!.description}), about 50× slower than the CPU path; binary engine on the CPU` : `${probe!.why}; binary engine on the CPU`);
   }
 }

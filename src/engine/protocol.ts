@@ -47,7 +47,7 @@ export interface LiveTile {
 
 export type ToWorker =
   /** `force`: the engine named by the URL (?engine=, or ?ep=), `forcedBy` the parameter as written. */
-  | { type: 'init'; force?: EngineName; forcedBy?: string; tile?: number; base: string }
+  | { type: 'init'; force?: EngineName; forcedBy?: string; tile?: number; threads?: number; base: string }
   /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
   | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[] }
   | { type: 'cancel'; job: number };

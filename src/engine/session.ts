@@ -63,8 +63,8 @@ async function withConsoleCapture<T>(on: boolean, f: () => Promise<T>): Promise<
 let configured = false;
 
 /** Global ORT settings; once, before the first session. */
-export function configureOrt(base: string): number {
-  const threads = globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+export function configureOrt(base: string, maxThreads = Infinity): number {
+  const threads = Math.min(maxThreads, globalThis.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1);
   if (!configured) {
     // Local files only: nothing may leave the origin (no CDN).
     ort.env.wasm.wasmPaths = new URL('ort/', base).href;

@@ -37,10 +37,10 @@ export class Sessions {
   constructor(private readonly onInfo: (info: EpInfo) => void) {}
 
   /** Picks the engine (`force`: named by the URL, `forcedBy` saying how); `tile` (≥ 8) forces the tile size. */
-  async init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, base: string): Promise<void> {
+  async init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, threads: number | undefined, base: string): Promise<void> {
     this.base = base;
     this.forcedTile = tile && tile >= 8 ? tile : undefined;
-    this.engine = await chooseEngine(force, base, forcedBy);
+    this.engine = await chooseEngine(force, base, forcedBy, threads);
   }
 
   private get choice(): TileEngine {

@@ -92,9 +92,9 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
   cancelled.delete(job);
 }
 
-async function init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, base: string): Promise<void> {
+async function init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, threads: number | undefined, base: string): Promise<void> {
   try {
-    await sessions.init(force, forcedBy, tile, base);
+    await sessions.init(force, forcedBy, tile, threads, base);
   } catch (e) {
     post({ type: 'error', message: `the inference engine failed to start: ${firstLine(e)}` });
     throw e;
@@ -115,6 +115,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   // One job at a time, in order; cancel messages bypass the queue.
-  const task = m.type === 'init' ? () => init(m.force, m.forcedBy, m.tile, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
+  const task = m.type === 'init' ? () => init(m.force, m.forcedBy, m.tile, m.threads, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
   queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
 };
