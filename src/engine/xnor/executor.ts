@@ -241,6 +241,12 @@ export class XnorExecutor {
           this.rows('rpreluRows', [P(op.in), this.vector(op.theta), this.vector(op.slope), this.vector(op.delta), P(op.out), w, c, 0, h], h);
           return;
         }
+        if (op.op === 'binact' && (w * c) % 4 === 0) {
+          // Float ±1 (a binarization read by something other than whole-word binary convs).
+          const row = w * c;
+          this.dispatch.run({ kernel: 'sign', args: [P(op.in), P(op.out), 0], rows: h, band: [{ at: 0, mode: 'offset', perRow: row * 4 }, { at: 1, mode: 'offset', perRow: row * 4 }, { at: 2, mode: 'count', perRow: row }] });
+          return;
+        }
         if (op.op === 'concat') {
           let off = 0;
           for (const v of op.ins) {

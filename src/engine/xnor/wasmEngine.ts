@@ -55,7 +55,11 @@ export class XnorWasmEngine {
 
   /** Reads and compiles a bitsr .onnx file; throws UnsupportedGraphError naming a node it refuses. */
   load(bytes: Uint8Array): XnorModel {
-    const plan = readPlan(bytes);
+    return this.loadPlan(readPlan(bytes));
+  }
+
+  /** Compiles a plan already read (benchmarks run transformed plans through the same engine). */
+  loadPlan(plan: ModelPlan): XnorModel {
     const exec = new XnorExecutor(plan, schedule(plan), this.heap, this.kernels, this.dispatch);
     return { plan, run: (lr) => exec.run(lr) };
   }
