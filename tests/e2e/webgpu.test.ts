@@ -37,6 +37,21 @@ describe.skipIf(!hasChromium)('WebGPU (software adapter)', () => {
     expect(await badge.getAttribute('title')).toContain('all nodes on GPU');
     expect(b.foreignRequests).toEqual([]);
   });
+
+  it('?engine=xnor-webgpu: the binary engine on WebGPU gives the CLI binary engine\'s PSNR', async () => {
+    await b.page.goto(`${srv.url}?engine=xnor-webgpu`);
+    const badge = b.page.getByTestId('ep-badge');
+    await expect.poll(() => badge.getAttribute('data-engine'), { timeout: 30_000 }).toBe('xnor-webgpu');
+    expect(await badge.textContent()).toContain('forced by ?engine=xnor-webgpu');
+    await b.page.getByTestId('mode-evaluate').click();
+    const img = generatedPng(40, 36, 'xnor-webgpu');
+    const ref = await referenceMetrics(img, site.modelsDir, 'xnor');
+    await b.page.getByTestId('image-input').setInputFiles(img);
+    const got = await readMetrics(b.page, 180_000);
+    for (const s of [2, 3, 4]) expect(Math.abs(got[s].sr - ref[s].psnr), `x${s} PSNR ${got[s].sr} vs CLI ${ref[s].psnr}`).toBeLessThanOrEqual(0.005);
+    expect(await badge.getAttribute('data-engine')).toBe('xnor-webgpu');
+    expect(b.foreignRequests).toEqual([]);
+  });
 });
 
 it.runIf(!hasChromium)('e2e browser tests', (ctx) => {
