@@ -1,5 +1,5 @@
 /**
- * `npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--models <dir>] [--json out.json]`
+ * `npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--engine xnor-wasm|ort-wasm] [--models <dir>] [--json out.json]`
  *
  * Peak memory of the whole browser while the app runs one image: the app is built with the given
  * models (default: the shipped ones), served by `vite preview`, and driven in headless Chromium
@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
 import { generatedPng } from '../tests/helpers/images';
 
-const USAGE = `usage: npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--models <dir>] [--json out.json]
+const USAGE = `usage: npm run bench:memory -- [--size N] [--mode evaluate|upscale] [--engine xnor-wasm|ort-wasm] [--models <dir>] [--json out.json]
   Peak PSS of the Chromium process tree while the app processes one generated N×N PNG
   (default 4096, Evaluate, the shipped models in models/). Prints JSON.`;
 
@@ -21,11 +21,12 @@ interface Args {
   size: number;
   mode: 'evaluate' | 'upscale';
   models: string;
+  engine: 'xnor-wasm' | 'ort-wasm';
   json?: string;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { size: 4096, mode: 'evaluate', models: resolve(ROOT, 'models') };
+  const a: Args = { size: 4096, mode: 'evaluate', models: resolve(ROOT, 'models'), engine: 'ort-wasm' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -40,6 +41,10 @@ function parseArgs(argv: string[]): Args {
       const m = v();
       if (m !== 'evaluate' && m !== 'upscale') throw new Error('--mode must be evaluate or upscale');
       a.mode = m;
+    } else if (k === '--engine') {
+      const e = v();
+      if (e !== 'xnor-wasm' && e !== 'ort-wasm') throw new Error('--engine must be xnor-wasm or ort-wasm');
+      a.engine = e;
     } else if (k === '--models') a.models = resolve(v());
     else if (k === '--json') a.json = resolve(v());
     else if (k === '--') continue;
@@ -116,9 +121,9 @@ async function main(): Promise<void> {
   const token = `--bitsr-bench-memory=${process.pid}-${Date.now()}`;
   const b = await launch(srv.url, { extraArgs: [token] });
   try {
-    await b.page.goto(`${srv.url}?ep=wasm`);
+    await b.page.goto(`${srv.url}?engine=${a.engine}`);
     await b.page.getByTestId(`mode-${a.mode}`).click();
-    await b.page.waitForFunction(() => document.querySelector('[data-testid=ep-badge]')?.textContent?.startsWith('wasm'), null, { timeout: 60_000 });
+    await b.page.waitForFunction((e) => document.querySelector('[data-testid=ep-badge]')?.getAttribute('data-engine') === e, a.engine, { timeout: 60_000 });
     const idleKb = browserTree(token).reduce((s, p) => s + pssKb(p), 0);
     let peakKb = idleKb;
     let peakByProcess: Record<string, number> = {};
@@ -156,7 +161,7 @@ async function main(): Promise<void> {
       image: `${a.size}×${a.size} generated PNG`,
       mode: a.mode,
       models: a.models,
-      ep: 'wasm',
+      engine: a.engine,
       peakPssMiB: Math.round(peakKb / 1024),
       idlePssMiB: Math.round(idleKb / 1024),
       peakByProcessMiB: peakByProcess,
