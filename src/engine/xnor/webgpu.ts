@@ -68,19 +68,18 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     }),
   );
   let pipelines: Promise<GPUComputePipeline[]> | undefined;
+  const pipeline = async (k: BuiltKernel, i: number): Promise<GPUComputePipeline> => {
+    const module = device.createShaderModule({ code: k.wgsl, label: k.name });
+    try {
+      return await device.createComputePipelineAsync({ label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layouts[i]] }), compute: { module, entryPoint: 'main' } });
+    } catch (e) {
+      const info = await module.getCompilationInfo();
+      const msgs = info.messages.map((m) => `${m.type} at ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
+      throw new Error(`xnor-webgpu: kernel '${k.name}' failed to compile: ${(e as Error).message}${msgs ? ` (${msgs})` : ''}`);
+    }
+  };
   const compile = (): Promise<GPUComputePipeline[]> =>
-    (pipelines ??= Promise.all(
-      kernels.map(async (k, i) => {
-        const module = device.createShaderModule({ code: k.wgsl, label: k.name });
-        try {
-          return await device.createComputePipelineAsync({ label: k.name, layout: device.createPipelineLayout({ bindGroupLayouts: [layouts[i]] }), compute: { module, entryPoint: 'main' } });
-        } catch (e) {
-          const info = await module.getCompilationInfo();
-          const msgs = info.messages.map((m) => `${m.type} at ${m.lineNum}:${m.linePos}: ${m.message}`).join('; ');
-          throw new Error(`xnor-webgpu: kernel '${k.name}' failed to compile: ${(e as Error).message}${msgs ? ` (${msgs})` : ''}`);
-        }
-      }),
-    ));
+    (pipelines ??= Promise.all(kernels.map(pipeline)));
 
   const tiles: TileBuffers[] = [];
   const destroyTile = (t: TileBuffers) => [t.dims, t.input, t.output, t.readback, ...t.shared].forEach((b) => b.destroy());
