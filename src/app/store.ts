@@ -4,7 +4,7 @@
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { startEngine, urlOptions, type EngineClient } from '../engine/client';
+import { cachedMeasurement, saveMeasurement, startEngine, urlOptions, type EngineClient } from '../engine/client';
 import type { EpInfo, FromWorker, MetricPair, Mode, ModelEntry, Scale } from '../engine/protocol';
 import { applyPartial, clearLive } from './LivePreview';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_KEY, SETTINGS_VERSION, toggleScale, type CompareWith, type Settings } from './settings';
@@ -190,7 +190,9 @@ export function onEngineMessage(fn: (m: FromWorker) => void): () => void {
 
 export function startApp(): void {
   if (engine) return;
-  engine = startEngine(urlOptions(location.search), (m) => {
+  const cached = cachedMeasurement();
+  engine = startEngine({ ...urlOptions(location.search), ...(cached ? { cached } : {}) }, (m) => {
+    if (m.type === 'measured') saveMeasurement(m.measurement);
     onMessage(m);
     for (const fn of engineListeners) fn(m);
   });

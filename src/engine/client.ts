@@ -1,5 +1,5 @@
 /** UI-thread side of the worker protocol: one worker, typed messages. */
-import { forcedEngine, type EngineName } from './engines';
+import { forcedEngine, type EngineName, type Measurement } from './engines';
 import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 
 export interface EngineClient {
@@ -8,7 +8,7 @@ export interface EngineClient {
   cancel(job: number): void;
 }
 
-export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number }, onMessage: (m: FromWorker) => void): EngineClient {
+export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; cached?: Measurement; measureCpu?: boolean }, onMessage: (m: FromWorker) => void): EngineClient {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bitsr-inference' });
   const send = (m: ToWorker) => worker.postMessage(m);
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
@@ -28,9 +28,10 @@ export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?
 
 /**
  * ?engine=xnor-wasm|xnor-webgpu|ort-wasm|ort-webgpu (or ?ep=wasm|webgpu: ORT), ?threads=N (a cap on
- * the CPU engines' threads; benchmarks) and ?tile=N (tests: force tiling on small images).
+ * the CPU engines' threads; benchmarks), ?measure=cpu (measure the CPU engines against each other:
+ * tests) and ?tile=N (tests: force tiling on small images).
  */
-export function urlOptions(search: string): { force?: EngineName; forcedBy?: string; tile?: number; threads?: number } {
+export function urlOptions(search: string): { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; measureCpu?: boolean } {
   const q = new URLSearchParams(search);
   const force = forcedEngine(search);
   const tile = Number(q.get('tile'));
@@ -40,5 +41,26 @@ export function urlOptions(search: string): { force?: EngineName; forcedBy?: str
     ...(force ? { force, forcedBy: `forced by ${by}` } : {}),
     ...(Number.isInteger(tile) && tile > 0 ? { tile } : {}),
     ...(Number.isInteger(threads) && threads > 0 ? { threads } : {}),
+    ...(q.get('measure') === 'cpu' ? { measureCpu: true } : {}),
   };
+}
+
+const MEASURED_KEY = 'bitsr.engineMeasurement';
+
+/** The engine measurement cached on this device (localStorage), if any and well formed. */
+export function cachedMeasurement(): Measurement | undefined {
+  try {
+    const m = JSON.parse(localStorage.getItem(MEASURED_KEY) ?? 'null') as Measurement | null;
+    return m && typeof m.key === 'string' && typeof m.engine === 'string' && typeof m.ms === 'object' ? m : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveMeasurement(m: Measurement): void {
+  try {
+    localStorage.setItem(MEASURED_KEY, JSON.stringify(m));
+  } catch {
+    // storage full or disabled: measure again next visit
+  }
 }

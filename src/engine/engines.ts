@@ -6,10 +6,12 @@
  * - ort-wasm / ort-webgpu: onnxruntime-web, the reference. Loaded only when chosen (a dynamic
  *   import), so a visit that runs the binary engine never downloads ORT's ~27 MB of wasm.
  *
- * Choice (docs/browser.md): `?engine=` forces one (`?ep=wasm|webgpu` means ort-wasm|ort-webgpu).
- * Otherwise a hardware GPU adapter gets ort-webgpu (the WGSL engine is not yet measured faster on
- * hardware GPUs), and every other device xnor-wasm when it has WebAssembly SIMD (all current
- * browsers), else ort-wasm. A software adapter (SwiftShader) is ~50× slower than wasm: not chosen.
+ * Choice (docs/engine.md): `?engine=` forces one (`?ep=wasm|webgpu` means ort-wasm|ort-webgpu).
+ * Otherwise capability gives the candidates (`candidates`): on a hardware GPU adapter ort-webgpu,
+ * the reference, and xnor-webgpu; on every other device xnor-wasm when it has WebAssembly SIMD (all
+ * current browsers), else ort-wasm. A software adapter (SwiftShader) is ~50× slower than wasm: not
+ * a candidate. Where there are several, a short measurement on the device picks the faster
+ * (`measureEngines`), and the app caches the result per device (store.ts).
  */
 import type { RgbImage } from '../core/image';
 import { simdSupported } from '../kernels/features';
@@ -38,6 +40,8 @@ export interface TileEngine {
   load(bytes: Uint8Array): Promise<EngineModel>;
   /** The CPU engine to fall back to when this GPU engine fails; undefined for CPU engines. */
   fallback?: (why: string) => Promise<TileEngine>;
+  /** Frees what the engine holds beyond its models (threads). */
+  release?: () => void;
 }
 
 async function ortEngine(ep: EpName, reason: string, base: string, bindingLimit?: number, maxThreads?: number): Promise<TileEngine> {
@@ -63,6 +67,7 @@ async function xnorWasm(reason: string, base: string, maxThreads?: number): Prom
     threads: engine.threads,
     reason: `${reason} (${variant})`,
     load: async (bytes) => ({ ...x.loadXnorWasm(engine, bytes), allNodesOnEp: true, placement: 'every op on the binary engine (WebAssembly)' }),
+    release: () => engine.release(),
   };
 }
 
@@ -111,4 +116,70 @@ export async function chooseEngine(force: EngineName | undefined, base: string, 
       if (probe!.adapter && !probe!.fallback) return ortEngine('webgpu', `hardware GPU adapter (${probe!.description})`, base, probe!.bindingLimit, t);
       return cpu(probe!.adapter ? `the GPU adapter is a software fallback (${probe!.description}), about 50× slower than the CPU path; binary engine on the CPU` : `${probe!.why}; binary engine on the CPU`);
   }
+}
+
+/** The engines capability allows on this device, the reason, and the key its measurement is cached under. */
+export interface Candidates {
+  names: EngineName[];
+  reason: string;
+  /** Identifies the device: user agent, cores, GPU adapter. */
+  key: string;
+}
+
+/** `cpuBoth`: measure xnor-wasm against ort-wasm on a CPU-only device too (`?measure=cpu`; tests). */
+export async function candidates(cpuBoth = false): Promise<Candidates> {
+  const probe = await probeGpu();
+  const key = [navigator.userAgent, navigator.hardwareConcurrency, probe.adapter ? probe.description : 'no GPU adapter'].join(' | ');
+  if (probe.adapter && !probe.fallback) return { names: ['ort-webgpu', 'xnor-webgpu'], reason: `hardware GPU adapter (${probe.description})`, key };
+  const reason = probe.adapter ? `the GPU adapter is a software fallback (${probe.description}), about 50× slower than the CPU path` : probe.why;
+  if (!simdSupported()) return { names: ['ort-wasm'], reason: `${reason}; no WebAssembly SIMD for the binary engine`, key };
+  return { names: cpuBoth ? ['xnor-wasm', 'ort-wasm'] : ['xnor-wasm'], reason, key };
+}
+
+export interface Measurement {
+  key: string;
+  engine: EngineName;
+  /** Median ms of one 64×64 tile of the x2 model per engine. */
+  ms: Partial<Record<EngineName, number>>;
+}
+
+/**
+ * Times each engine on the same model (warm, the median of 3 runs of one 64×64 tile); keeps the
+ * fastest and releases the others. An engine that fails to start or run is left out.
+ */
+export async function measureEngines(names: EngineName[], bytes: Uint8Array, scale: number, base: string, reason: string, key: string, maxThreads?: number): Promise<{ engine: TileEngine; measurement: Measurement }> {
+  const side = 64;
+  const data = new Float32Array(3 * side * side);
+  for (let i = 0; i < data.length; i++) data[i] = ((i * 2654435761) >>> 0) / 2 ** 32;
+  const tile: RgbImage = { width: side, height: side, data };
+  const ms: Partial<Record<EngineName, number>> = {};
+  let best: TileEngine | undefined;
+  for (const name of names) {
+    let e: TileEngine | undefined;
+    try {
+      e = await chooseEngine(name, base, reason, maxThreads);
+      if (e.name !== name) throw new Error(`${name} is not available`);
+      const m = await e.load(bytes);
+      await m.run(tile, scale);
+      await m.run(tile, scale);
+      const t: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const t0 = performance.now();
+        await m.run(tile, scale);
+        t.push(performance.now() - t0);
+      }
+      await m.release();
+      ms[name] = t.sort((a, b) => a - b)[1];
+      if (!best || ms[name]! < ms[best.name]!) {
+        best?.release?.();
+        best = e;
+      } else e.release?.();
+    } catch {
+      e?.release?.();
+    }
+  }
+  if (!best) throw new Error(`none of ${names.join(', ')} could run here`);
+  const shown = names.filter((n) => ms[n] !== undefined).map((n) => `${n} ${ms[n]!.toFixed(1)} ms`).join(', ');
+  best.reason = `${reason}; measured fastest here (${shown} per 64² tile)`;
+  return { engine: best, measurement: { key, engine: best.name, ms } };
 }

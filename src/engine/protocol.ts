@@ -1,6 +1,6 @@
 /** Messages between the UI thread and the inference worker (src/engine/worker.ts). */
 import type { MetadataProps } from '../model/metadata';
-import type { EngineName } from './engines';
+import type { EngineName, Measurement } from './engines';
 
 export type EpName = 'webgpu' | 'wasm';
 export type Mode = 'evaluate' | 'upscale';
@@ -47,13 +47,26 @@ export interface LiveTile {
 
 export type ToWorker =
   /** `force`: the engine named by the URL (?engine=, or ?ep=), `forcedBy` the parameter as written. */
-  | { type: 'init'; force?: EngineName; forcedBy?: string; tile?: number; threads?: number; base: string }
+  | {
+      type: 'init';
+      force?: EngineName;
+      forcedBy?: string;
+      tile?: number;
+      threads?: number;
+      base: string;
+      /** The engine measured fastest on this device earlier (the app keeps it in localStorage). */
+      cached?: Measurement;
+      /** Measure xnor-wasm against ort-wasm even without a GPU (`?measure=cpu`; tests). */
+      measureCpu?: boolean;
+    }
   /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
   | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[] }
   | { type: 'cancel'; job: number };
 
 export type FromWorker =
   | { type: 'ep'; info: EpInfo }
+  /** The engines were measured on this device: the app caches the result for the next visit. */
+  | { type: 'measured'; measurement: Measurement }
   | { type: 'models'; models: ModelEntry[] }
   /** The file decoded: the job owns the results from now on (earlier results are replaced). */
   | { type: 'decoded'; job: number; mode: Mode; scales: Scale[]; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }

@@ -6,7 +6,7 @@
  */
 import { channelsOf, receptiveRadiusOf } from '../model/metadata';
 import { describeFailure } from './pipeline';
-import { chooseEngine, type EngineModel, type EngineName, type TileEngine } from './engines';
+import { candidates, chooseEngine, measureEngines, type Candidates, type EngineModel, type EngineName, type Measurement, type TileEngine } from './engines';
 import { SCALES, type EpInfo, type ModelEntry, type Scale } from './protocol';
 import { CancelledError, tileForBindingLimit } from './tiler';
 
@@ -36,11 +36,47 @@ export class Sessions {
 
   constructor(private readonly onInfo: (info: EpInfo) => void) {}
 
-  /** Picks the engine (`force`: named by the URL, `forcedBy` saying how); `tile` (≥ 8) forces the tile size. */
-  async init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, threads: number | undefined, base: string): Promise<void> {
-    this.base = base;
-    this.forcedTile = tile && tile >= 8 ? tile : undefined;
-    this.engine = await chooseEngine(force, base, forcedBy, threads);
+  private pending: Candidates | undefined;
+  private maxThreads: number | undefined;
+
+  /**
+   * Picks the engine: `force` (named by the URL, `forcedBy` saying how), else the capable one, else
+   * the one `cached` says was measured fastest on this device; with several candidates and no
+   * cache, `settle` measures them once the model list is known. `tile` (≥ 8) forces the tile size.
+   */
+  async init(o: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; base: string; cached?: Measurement; measureCpu?: boolean }): Promise<void> {
+    this.base = o.base;
+    this.forcedTile = o.tile && o.tile >= 8 ? o.tile : undefined;
+    this.maxThreads = o.threads;
+    if (o.force) {
+      this.engine = await chooseEngine(o.force, o.base, o.forcedBy, o.threads);
+      return;
+    }
+    const c = await candidates(o.measureCpu);
+    const hit = o.cached?.key === c.key && c.names.includes(o.cached.engine) ? o.cached.engine : undefined;
+    if (c.names.length === 1 || hit) {
+      const ms = hit ? Object.entries(o.cached!.ms).map(([n, v]) => `${n} ${v!.toFixed(1)} ms`).join(', ') : '';
+      this.engine = await chooseEngine(hit ?? c.names[0], o.base, hit ? `${c.reason}; measured fastest here earlier (${ms} per 64² tile)` : c.reason, o.threads);
+    } else this.pending = c;
+  }
+
+  /**
+   * Measures the candidates on the smallest-scale model when `init` left a choice open; resolves
+   * the measurement to cache (undefined when nothing was measured). Without a model, the first.
+   */
+  async settle(): Promise<Measurement | undefined> {
+    const c = this.pending;
+    if (!c) return undefined;
+    this.pending = undefined;
+    const m = this.entries[0];
+    const bytes = m ? await fetch(new URL(`models/${m.file}`, this.base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null) : null;
+    if (!m || !bytes) {
+      this.engine = await chooseEngine(c.names[0], this.base, c.reason, this.maxThreads);
+      return undefined;
+    }
+    const r = await measureEngines(c.names, new Uint8Array(bytes), m.scale, this.base, c.reason, c.key, this.maxThreads);
+    this.engine = r.engine;
+    return r.measurement;
   }
 
   private get choice(): TileEngine {

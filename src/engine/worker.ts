@@ -11,7 +11,6 @@ import { createEncoder } from './encode';
 import type { Rect } from '../core/metrics';
 import { LiveBatcher, liveStep, liveTile } from './live';
 import { describeFailure, runJob } from './pipeline';
-import type { EngineName } from './engines';
 import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
 import { runTiled } from './tiler';
@@ -92,9 +91,10 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
   cancelled.delete(job);
 }
 
-async function init(force: EngineName | undefined, forcedBy: string | undefined, tile: number | undefined, threads: number | undefined, base: string): Promise<void> {
+async function init(m: Extract<ToWorker, { type: 'init' }>): Promise<void> {
+  const { type: _, ...o } = m;
   try {
-    await sessions.init(force, forcedBy, tile, threads, base);
+    await sessions.init(o);
   } catch (e) {
     post({ type: 'error', message: `the inference engine failed to start: ${firstLine(e)}` });
     throw e;
@@ -103,6 +103,13 @@ async function init(force: EngineName | undefined, forcedBy: string | undefined,
     await sessions.loadModelList();
   } catch (e) {
     post({ type: 'error', message: `cannot read the model list (models/index.json: ${firstLine(e)}); bicubic only` });
+  }
+  try {
+    const measured = await sessions.settle();
+    if (measured) post({ type: 'measured', measurement: measured });
+  } catch (e) {
+    post({ type: 'error', message: `the inference engine failed to start: ${firstLine(e)}` });
+    throw e;
   }
   post({ type: 'models', models: sessions.models });
   sessions.announce();
@@ -115,6 +122,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   // One job at a time, in order; cancel messages bypass the queue.
-  const task = m.type === 'init' ? () => init(m.force, m.forcedBy, m.tile, m.threads, m.base) : () => processJob(m.job, m.file, m.mode, m.scales);
+  const task = m.type === 'init' ? () => init(m) : () => processJob(m.job, m.file, m.mode, m.scales);
   queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
 };

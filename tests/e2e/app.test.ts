@@ -221,6 +221,24 @@ describe.skipIf(!hasChromium)('binary engine (xnor-wasm)', () => {
       expect(b.foreignRequests).toEqual([]);
     });
   }
+
+  it('several candidates: measured once on the device, the choice cached for the next visit', async () => {
+    // ?measure=cpu makes xnor-wasm and ort-wasm both candidates (on a GPU device: ort-webgpu and xnor-webgpu).
+    await b.page.goto(`${srv.url}?measure=cpu`);
+    await b.page.evaluate(() => localStorage.removeItem('bitsr.engineMeasurement'));
+    await b.page.reload();
+    const badge = b.page.getByTestId('ep-badge');
+    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toContain('measured fastest here (');
+    const text = (await badge.textContent())!;
+    expect(text).toMatch(/xnor-wasm [\d.]+ ms, ort-wasm [\d.]+ ms per 64² tile/);
+    const saved = await b.page.evaluate(() => JSON.parse(localStorage.getItem('bitsr.engineMeasurement') ?? 'null'));
+    expect(saved.engine).toBe(await badge.getAttribute('data-engine'));
+    expect(Object.keys(saved.ms).sort()).toEqual(['ort-wasm', 'xnor-wasm']);
+    // The next visit reads the cache instead of measuring again.
+    await b.page.reload();
+    await expect.poll(() => badge.textContent(), { timeout: 60_000 }).toContain('measured fastest here earlier');
+    expect(await badge.getAttribute('data-engine')).toBe(saved.engine);
+  });
 });
 
 describe.skipIf(!hasChromium)('offline (PWA) and tiled inference', () => {
