@@ -210,19 +210,15 @@ describe.skipIf(!hasChromium)('first visit: bytes downloaded', () => {
   });
   afterAll(() => srv?.stop());
 
-  it('?engine=xnor-wasm: app, precache and one image within 2 MB on the binary engine', async (ctx) => {
+  it('?engine=xnor-wasm: app, precache and one image within 2 MB on the binary engine', async () => {
     const v = await firstVisit(srv.url, '?engine=xnor-wasm');
     console.log(`[bitsr e2e] first visit ?engine=xnor-wasm: ${v.bytes} bytes (${v.loadBytes} before the image); engine badge: ${v.badge.engine || v.badge.ep} "${v.badge.text}"`);
     console.log(`[bitsr e2e]   largest: ${v.files.slice(0, 6).map((f) => `${f.path} ${f.bytes}`).join(', ')}`);
-    // The precache fetched the kernels (the proxy saw them), and the image fetched more.
+    // The precache fetched the kernels (the proxy saw them). Whether the image itself fetches
+    // anything depends on whether the service worker's precache finished first, so only the total
+    // is asserted.
     expect(v.files.find((f) => f.path.endsWith(`/kernels/${PLAIN}`))?.bytes ?? 0).toBeGreaterThan(expected.get(PLAIN)!.length);
-    expect(v.bytes).toBeGreaterThan(v.loadBytes);
-    // The binary engine, by whatever the badge carries (data-engine, data-ep or its text).
-    const binary = [v.badge.engine, v.badge.ep, v.badge.text].some((t) => /\bxnor\b/i.test(t));
-    if (!binary) {
-      ctx.skip(`the page does not report the binary engine for ?engine=xnor-wasm (badge: "${v.badge.text}"): the 2 MB budget is not asserted`);
-      return;
-    }
+    expect(v.badge.engine).toBe('xnor-wasm');
     expect(v.files.filter((f) => f.path.includes('/ort/') && f.path.endsWith('.wasm'))).toEqual([]);
     expect(v.bytes).toBeLessThanOrEqual(BINARY_FIRST_VISIT_BYTES);
   });
