@@ -66,7 +66,8 @@ async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
   const log = (s: string) => (args.json ? process.stderr : process.stdout).write(`${s}\n`);
   Object.assign(globalThis, globals);
-  const gpu = create(args.dawn);
+  // Unquantized timestamps for the per-kernel times (Dawn rounds them to 65.5 µs by default).
+  const gpu = create(['disable-dawn-features=timestamp_quantization', ...args.dawn]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {
     process.stderr.write(

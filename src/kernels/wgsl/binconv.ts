@@ -6,7 +6,7 @@
  * the input and the weights. The stages and the packing of the output's signs follow per channel.
  * Pure TS.
  */
-import { i32, u32, type KernelContext } from './context';
+import { WORKGROUP, i32, u32, type KernelContext } from './context';
 import type { Branch, KernelSpec, Producer } from './ir';
 
 type BinConv = Extract<Producer, { k: 'binconv' }>;
@@ -83,7 +83,7 @@ export function binconvBody(ctx: KernelContext, p: BinConv, spec: KernelSpec, fi
     fns.push(`fn word${g}(y: i32, x: i32, H: i32, W: i32) {\n    var bits = 0u;${segs.join('')}\n}`);
   }
   const body = `${fns.join('\n')}
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(${WORKGROUP[0]}, ${WORKGROUP[1]}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let H = dims.h * ${i32(f)};
   let W = dims.w * ${i32(f)};

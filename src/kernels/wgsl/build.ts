@@ -2,7 +2,7 @@
  * KernelSpec -> WGSL module, its bindings, its constants and its dispatch grid. Pure TS.
  */
 import { binconvBody } from './binconv';
-import { KernelContext, i32, type Binding } from './context';
+import { KernelContext, WORKGROUP, i32, type Binding } from './context';
 import { convBody } from './conv';
 import type { KernelSpec } from './ir';
 
@@ -12,7 +12,7 @@ export interface BuiltKernel {
   /** Storage buffers from @binding(2) on; 0 is the dims uniform {h, w} of the tile, 1 the constants. */
   bindings: Binding[];
   consts: Uint32Array<ArrayBuffer>;
-  /** Invocations cover (h·f) × (w·f) × z for a tile of h × w (8×8 workgroups). */
+  /** Invocations cover (h·f) × (w·f) × z for a tile of h × w (WORKGROUP-sized workgroups). */
   f: number;
   z: number;
 }
@@ -44,7 +44,7 @@ export function buildKernel(spec: KernelSpec): BuiltKernel {
   else {
     const fx = ctx.expr(p.x);
     const body = `
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(${WORKGROUP[0]}, ${WORKGROUP[1]}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let x = i32(gid.x);
   let y = i32(gid.y);

@@ -5,7 +5,8 @@
  */
 import type { BitsSlot, Expr, FloatSlot, MapOp, Slot, Stage } from './ir';
 
-export const WORKGROUP: readonly [number, number] = [8, 8];
+/** Invocations per workgroup in x and y: a row of 32 pixels, so that a 32-wide SIMD group reads and writes consecutive floats of a planar value. */
+export const WORKGROUP: readonly [number, number] = [32, 2];
 
 export interface Binding {
   slot: Slot;

@@ -3,7 +3,7 @@
  * sum in the reference's order (bias, then rows, columns, input channels), then the kernel's stages
  * per output channel. Pure TS.
  */
-import { i32, u32, type KernelContext } from './context';
+import { WORKGROUP, i32, u32, type KernelContext } from './context';
 import type { KernelSpec, Producer } from './ir';
 
 type Conv = Extract<Producer, { k: 'conv' }>;
@@ -29,7 +29,7 @@ export function convBody(ctx: KernelContext, p: Conv, spec: KernelSpec, final: {
   const ph = (dil * (kh - 1)) / 2;
   const pw = (dil * (kw - 1)) / 2;
   const body = `
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(${WORKGROUP[0]}, ${WORKGROUP[1]}, 1)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let H = dims.h * ${i32(p.x.f)};
   let W = dims.w * ${i32(p.x.f)};

@@ -48,7 +48,8 @@ export function compileGpu(plan: ModelPlan): GpuProgram {
 
   const input: FloatSlot = { kind: 'float', name: 'lr', c: 3, f: 1, planar: true };
   const output: FloatSlot = { kind: 'float', name: 'sr', c: 3, f: plan.scale, planar: true };
-  const floatSlot = (v: string): FloatSlot => (v === 'lr' ? input : v === 'sr' ? output : { kind: 'float', name: v, c: C(v), f: F(v), planar: false });
+  // Planar floats: neighbouring invocations (pixels) touch neighbouring addresses.
+  const floatSlot = (v: string): FloatSlot => (v === 'lr' ? input : v === 'sr' ? output : { kind: 'float', name: v, c: C(v), f: F(v), planar: true });
   const bitsSlots = new Map<string, BitsSlot>();
   /** Packed signs of value v (written by v's kernel, read by the binary convs of binact(v)). */
   const bitsOf = (v: string): BitsSlot => {
