@@ -9,7 +9,7 @@
  * GOP/s (2·H·W·kh·kw·cin·cout per second, the float-equivalent count) and float/binary ratios.
  */
 import { readFileSync } from 'node:fs';
-import { packBinaryConvWeights } from '../src/kernels/packWeights';
+import { packBinaryConvWeights, xnorScratchBytes } from '../src/kernels/packWeights';
 import type { KernelVariant } from '../src/kernels/module';
 import type { Kernels } from '../src/kernels/spec';
 import { isMain } from '../training/cli/args';
@@ -100,6 +100,8 @@ export interface LayerResult {
   /** The engine's float convRows on the same shape, and convRows/binary. */
   floatConvRowsMs?: number;
   ratioConvRows?: number;
+  /** The binary conv without per-thread scratch (its XOR path; `ms` has the scratch, so the relaxed build takes the table path where Cout % 32 = 0). */
+  xorPathMs?: number;
 }
 
 /** Bump allocator over the module's memory, 64-byte aligned. */
@@ -159,6 +161,8 @@ interface Job {
   kh: number;
   kw: number;
   binary?: () => void;
+  /** The same binary conv without scratch (the XOR path). */
+  binaryXor?: () => void;
   conv?: () => void;
   convRows?: () => void;
 }
@@ -190,6 +194,9 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
     return jobs;
   };
 
+  // one thread's scratch for the binary conv's table path, sized for the largest layer
+  const scratchBytes = Math.max(...BINARY_LAYERS.map((L) => xnorScratchBytes(W, L.cin / 32, L.kh, L.dil)));
+  const scratch = heap.alloc(scratchBytes);
   const jobs: Job[] = [];
   for (const L of BINARY_LAYERS) {
     const words = L.cin / 32;
@@ -206,7 +213,14 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
     const y = heap.alloc(H * W * L.cout * 4);
     jobs.push({
       layer: L.name, cin: L.cin, cout: L.cout, kh: L.kh, kw: L.kw,
-      binary: () => k.xnorConvRows(a, wb, alpha, y, H, W, words, L.cout, L.kh, L.kw, L.dil, 0, H, L.cout, slope, res, sgn),
+      binary: () => {
+        k.xnorScratch(scratch, scratchBytes);
+        k.xnorConvRows(a, wb, alpha, y, H, W, words, L.cout, L.kh, L.kw, L.dil, 0, H, L.cout, slope, res, sgn);
+      },
+      binaryXor: () => {
+        k.xnorScratch(0, 0);
+        k.xnorConvRows(a, wb, alpha, y, H, W, words, L.cout, L.kh, L.kw, L.dil, 0, H, L.cout, slope, res, sgn);
+      },
       ...floatConvs(L.cin, L.cout, L.kh, L.kw, L.dil),
     });
   }
@@ -214,15 +228,15 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
 
   // Every kernel hot before any timing: V8 starts a wasm function in its baseline compiler and
   // swaps in the optimized code (compiled in the background) at a later call.
-  for (const j of jobs) for (const f of [j.binary, j.conv, j.convRows]) if (f) warm(f, warmup, 150);
+  for (const j of jobs) for (const f of [j.binary, j.binaryXor, j.conv, j.convRows]) if (f) warm(f, warmup, 150);
 
   const out: LayerResult[] = [];
   for (const j of jobs) {
-    const fs = [j.binary, j.conv, j.convRows];
+    const fs = [j.binary, j.conv, j.convRows, j.binaryXor];
     const present = fs.filter((f): f is () => void => f !== undefined);
     const times = timeRounds(present, runs);
     const t = (f: (() => void) | undefined) => (f ? times[present.indexOf(f)] : undefined);
-    const [bin, conv, rows] = fs.map(t);
+    const [bin, conv, rows, xor] = fs.map(t);
     const main = bin ?? rows!;
     out.push({
       layer: j.layer,
@@ -232,6 +246,7 @@ async function benchVariant(variant: KernelVariant, size: number, runs: number, 
       gops: round(gops(j, main.median), 1),
       ...(bin && conv ? { floatConvMs: round(conv.median), ratio: round(conv.median / bin.median, 2) } : {}),
       ...(bin && rows ? { floatConvRowsMs: round(rows.median), ratioConvRows: round(rows.median / bin.median, 2) } : {}),
+      ...(xor ? { xorPathMs: round(xor.median) } : {}),
     });
   }
   return out;
@@ -294,7 +309,8 @@ if (isMain(import.meta.url)) {
       for (const l of v.layers) {
         const r = l.ratio !== undefined ? `  float conv ${l.floatConvMs} ms (x${l.ratio})` : '';
         const rr = l.ratioConvRows !== undefined ? `  convRows ${l.floatConvRowsMs} ms (x${l.ratioConvRows})` : '';
-        console.log(`  ${l.layer.padEnd(28)} ${l.kernel.padEnd(13)} ${String(l.ms).padStart(8)} ms (min ${l.minMs}) ${String(l.gops).padStart(7)} GOP/s${r}${rr}`);
+        const xr = l.xorPathMs !== undefined ? `  no scratch ${l.xorPathMs} ms` : '';
+        console.log(`  ${l.layer.padEnd(28)} ${l.kernel.padEnd(13)} ${String(l.ms).padStart(8)} ms (min ${l.minMs}) ${String(l.gops).padStart(7)} GOP/s${r}${rr}${xr}`);
       }
     }
   }

@@ -11,11 +11,22 @@
  * The plain build counts with i8x16.popcnt on the sign word; the relaxed-SIMD build looks the two
  * nibbles up with one byte shuffle each and never has to split the weights per pixel.
  * Channels o ≥ cout (padding to a multiple of 4) are zero; the kernel never stores them.
+ * Then, for the table path (see src/kernels/wat/inferBinaryTables.ts), the weights' nibbles as
+ * byte indices: [taps][words][ngroups = ceil(cout/16)][q = 0..7][16 bytes], where byte l is
+ * nibble q (bits 4q..4q+3) of channel 16·group + l's sign word (0 for padding channels).
  */
 
 /** u32 words of packBinaryConvWeights' output. */
 export function binaryConvWeightWords(cout: number, cin: number, kh: number, kw: number): number {
-  return kh * kw * (cin / 32) * Math.ceil(cout / 4) * 12;
+  return kh * kw * (cin / 32) * (Math.ceil(cout / 4) * 12 + Math.ceil(cout / 16) * 32);
+}
+
+/**
+ * Bytes of per-thread scratch for xnorConvRows' table path (pass them to xnorScratch once per
+ * instance): a header and 2·pad + 1 rows of 128 bytes per input pixel and word.
+ */
+export function xnorScratchBytes(W: number, words: number, kh: number, dil: number): number {
+  return 64 + (dil * (kh - 1) + 1) * W * words * 128;
 }
 
 /**
@@ -29,6 +40,8 @@ export function packBinaryConvWeights(bitsOIHW: Uint8Array, cout: number, cin: n
   const words = cin / 32;
   const nvec = Math.ceil(cout / 4);
   const out = new Uint32Array(binaryConvWeightWords(cout, cin, kh, kw));
+  const ngroups = Math.ceil(cout / 16);
+  const tables = new Uint8Array(out.buffer, kh * kw * words * nvec * 48);
   for (let i = 0; i < kh; i++)
     for (let j = 0; j < kw; j++)
       for (let k = 0; k < words; k++)
@@ -42,6 +55,8 @@ export function packBinaryConvWeights(bitsOIHW: Uint8Array, cout: number, cin: n
           out[base] = word >>> 0;
           out[base + 4] = word & 0x0f0f0f0f;
           out[base + 8] = (word >>> 4) & 0x0f0f0f0f;
+          const tbase = (((i * kw + j) * words + k) * ngroups + (o >> 4)) * 128 + (o & 15);
+          for (let q = 0; q < 8; q++) tables[tbase + 16 * q] = (word >>> (4 * q)) & 15;
         }
   return out;
 }

@@ -32,8 +32,12 @@ export const KERNELS = {
   xnorConv: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: 4·cout bytes (per-byte popcount sums)' },
   xnorConv32: { params: ['a', 'wb', 'alpha', 'y', 'acc', 'N', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'res', 'slope', 'y2'], scratch: 'acc: unused (registers)' },
   // Binary conv for inference (src/kernels/wat/inferBinary.ts): N = 1, 'same', output rows [h0, h1),
-  // wb from packBinaryConvWeights, ystride in floats; slope/res/sgn: 0 = none. No scratch (thread-safe).
+  // wb from packBinaryConvWeights, ystride in floats; slope/res/sgn: 0 = none. Memory scratch only the
+  // instance's own from xnorScratch (so threads with one instance each may split a layer by rows).
   xnorConvRows: { params: ['a', 'wb', 'alpha', 'y', 'H', 'W', 'words', 'cout', 'kh', 'kw', 'dil', 'h0', 'h1', 'ystride', 'slope', 'res', 'sgn'] },
+  // Per-instance (per-thread) scratch for xnorConvRows' table path (relaxed build, Cout % 32 = 0);
+  // bytes from xnorScratchBytes (src/kernels/packWeights.ts); (0, 0) turns it off.
+  xnorScratch: { params: ['ptr', 'bytes'] },
   // Float inference kernels (src/kernels/wat/inferFloat.ts): N = 1, NHWC, output rows [h0, h1).
   convRows: { params: ['x', 'w', 'b', 'y', 'H', 'W', 'cin', 'cout', 'kh', 'kw', 'dil', 'h0', 'h1'] },
   finishRows: { params: ['t', 'lr', 'k', 'out', 'H', 'W', 's', 'h0', 'h1', 'm0', 'm1', 'm2'], f32: ['m0', 'm1', 'm2'] },

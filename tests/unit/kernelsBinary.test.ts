@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { packBits, unpackBits } from '../../src/core/bitpack';
 import type { KernelVariant } from '../../src/kernels/module';
-import { binaryConvWeightWords, packBinaryConvWeights } from '../../src/kernels/packWeights';
+import { binaryConvWeightWords, packBinaryConvWeights, xnorScratchBytes } from '../../src/kernels/packWeights';
 import { instantiateKernels, type KernelInstance } from '../helpers/kernelModule';
 
 function mulberry32(seed: number): () => number {
@@ -34,6 +34,8 @@ interface Case {
   sgn?: boolean;
   /** Row-range boundaries inside (0, H): the layer runs as consecutive calls over these parts. */
   splits?: number[];
+  /** Every input −1 and every weight +1: the largest counts (byte accumulators at their limit). */
+  allMismatch?: boolean;
 }
 
 interface Data {
@@ -45,8 +47,8 @@ interface Data {
 }
 
 function makeData(c: Case, rand: () => number): Data {
-  const signs = Int8Array.from({ length: c.H * c.W * c.cin }, () => (rand() < 0.5 ? -1 : 1));
-  const w = Float32Array.from({ length: c.cout * c.cin * c.kh * c.kw }, () => rand() - 0.5);
+  const signs = Int8Array.from({ length: c.H * c.W * c.cin }, () => (c.allMismatch || rand() < 0.5 ? -1 : 1));
+  const w = Float32Array.from({ length: c.cout * c.cin * c.kh * c.kw }, () => (c.allMismatch ? 1 : rand() - 0.5));
   // alpha of both signs (a negative alpha times a count of 0 is −0, whose packed sign is +)
   const alpha = Float32Array.from({ length: c.cout }, () => rand() * 2 - 0.6);
   const slope = Float32Array.from({ length: c.cout }, () => rand() * 0.5 - 0.1);
@@ -97,8 +99,12 @@ function packInput(c: Case, signs: Int8Array): Uint32Array {
 
 const SENTINEL = 0x7fc0dead; // a NaN no kernel computes: marks words that must stay untouched
 
-/** Runs the case in `inst`; y and res are slices (at channel `off`) of wider concat-like buffers. */
-function run(inst: KernelInstance, c: Case, d: Data) {
+/**
+ * Runs the case in `inst`; y and res are slices (at channel `off`) of wider concat-like buffers.
+ * tables: the instance gets exactly xnorScratchBytes of scratch (the relaxed build's table path for
+ * Cout % 32 = 0).
+ */
+function run(inst: KernelInstance, c: Case, d: Data, tables: boolean, relaxed: boolean) {
   const words = c.cin / 32;
   const off = 3;
   const ystride = c.cout + 5;
@@ -117,6 +123,8 @@ function run(inst: KernelInstance, c: Case, d: Data) {
   const py = alloc(npix * ystride * 4);
   const pr = alloc(npix * ystride * 4);
   const ps = alloc((npix * c.cout) / 8 + 4);
+  const scratchBytes = xnorScratchBytes(c.W, words, c.kh, c.dil);
+  const pscr = alloc(scratchBytes + 16);
   const need = Math.ceil(top / 65536);
   if (inst.memory.buffer.byteLength < need * 65536) inst.memory.grow(need - inst.memory.buffer.byteLength / 65536);
   const buf = inst.memory.buffer;
@@ -128,6 +136,9 @@ function run(inst: KernelInstance, c: Case, d: Data) {
   const rv = new Float32Array(buf, pr, npix * ystride).fill(Number.NaN);
   for (let p = 0; p < npix; p++) rv.set(d.res.subarray(p * c.cout, (p + 1) * c.cout), p * ystride + off);
   const sv = new Uint32Array(buf, ps, (npix * c.cout) / 32 + 1).fill(SENTINEL);
+  const scr = new Uint32Array(buf, pscr, scratchBytes / 4 + 4).fill(SENTINEL);
+  if (tables) inst.kernels.xnorScratch(pscr, scratchBytes);
+  else inst.kernels.xnorScratch(0, 0);
   const bounds = [0, ...(c.splits ?? []), c.H];
   for (let part = 0; part + 1 < bounds.length; part++) {
     inst.kernels.xnorConvRows(pa, pw, pal, py + off * 4, c.H, c.W, words, c.cout, c.kh, c.kw, c.dil, bounds[part], bounds[part + 1], ystride,
@@ -147,13 +158,16 @@ function run(inst: KernelInstance, c: Case, d: Data) {
     }
   const sgn = c.sgn ? sv.slice(0, (npix * c.cout) / 32) : new Uint32Array((npix * c.cout) / 32);
   if (c.sgn) expect(sv[(npix * c.cout) / 32], 'sgn written past its end').toBe(SENTINEL);
+  // the table path ran exactly when it should, and stayed inside its scratch
+  expect(scr.subarray(0, scratchBytes / 4).some((u) => u !== SENTINEL), 'table path used').toBe(tables && relaxed && c.cout % 32 === 0);
+  expect(scr.subarray(scratchBytes / 4).every((u) => u === SENTINEL), 'scratch written past its end').toBe(true);
   return { y, sgn, outside };
 }
 
 /** Data and reference per case, computed once for all variants (the direct loops are slow). */
 const memo = new Map<number, { d: Data; ref: ReturnType<typeof reference> }>();
 
-function check(inst: KernelInstance, c: Case, seed: number) {
+function check(inst: KernelInstance, c: Case, seed: number, tables: boolean, relaxed: boolean) {
   let m = memo.get(seed);
   if (!m) {
     const d = makeData(c, mulberry32(seed));
@@ -161,7 +175,7 @@ function check(inst: KernelInstance, c: Case, seed: number) {
     memo.set(seed, m);
   }
   const { d, ref } = m;
-  const got = run(inst, c, d);
+  const got = run(inst, c, d, tables, relaxed);
   expect(got.outside, 'channels outside [0, cout) of the y slice written').toBe(0);
   let firstBad = -1;
   for (let i = 0; i < got.y.length && firstBad < 0; i++) if (!Object.is(got.y[i], ref.y[i]) && !(got.y[i] === 0 && ref.y[i] === 0)) firstBad = i;
@@ -210,6 +224,13 @@ const CASES: Case[] = [
   { H: 9, W: 10, cin: 96, cout: 12, ...K33, dil: 1, slope: true, splits: [4] },
   { H: 11, W: 13, cin: 32, cout: 16, kh: 5, kw: 5, dil: 1, res: true },
   { H: 13, W: 11, cin: 32, cout: 32, kh: 3, kw: 5, dil: 2, sgn: true },
+  // the largest counts: every byte accumulator (and its widening) at its limit
+  { H: 9, W: 9, cin: 32, cout: 32, ...K33, dil: 1, allMismatch: true },
+  { H: 9, W: 9, cin: 64, cout: 48, ...K33, dil: 1, allMismatch: true, sgn: false, slope: true },
+  { H: 9, W: 9, cin: 96, cout: 16, ...K33, dil: 1, allMismatch: true },
+  { H: 7, W: 8, cin: 32, cout: 20, kh: 5, kw: 5, dil: 1, allMismatch: true },
+  { H: 7, W: 12, cin: 64, cout: 16, ...K15, dil: 2, allMismatch: true },
+  { H: 7, W: 12, cin: 64, cout: 32, ...K15, dil: 2, allMismatch: true, res: true },
 ];
 
 const VARIANTS: KernelVariant[] = [
@@ -220,7 +241,7 @@ const VARIANTS: KernelVariant[] = [
 ];
 
 const caseName = (c: Case) =>
-  `${c.H}x${c.W} C${c.cin}->${c.cout} ${c.kh}x${c.kw} d${c.dil}${c.slope ? ' slope' : ''}${c.res ? ' res' : ''}${c.sgn ? ' sgn' : ''}${c.splits ? ` rows@${c.splits.join(',')}` : ''}`;
+  `${c.H}x${c.W} C${c.cin}->${c.cout} ${c.kh}x${c.kw} d${c.dil}${c.allMismatch ? ' all-mismatch' : ''}${c.slope ? ' slope' : ''}${c.res ? ' res' : ''}${c.sgn ? ' sgn' : ''}${c.splits ? ` rows@${c.splits.join(',')}` : ''}`;
 
 describe('packBinaryConvWeights', () => {
   it('puts each OIHW bit at its documented place (sign word, low and high nibbles; padding zero)', () => {
@@ -246,6 +267,10 @@ describe('packBinaryConvWeights', () => {
               }
               expect(packed[base + 4]).toBe(word & 0x0f0f0f0f);
               expect(packed[base + 8]).toBe((word >>> 4) & 0x0f0f0f0f);
+              const tables = new Uint8Array(packed.buffer, kh * kw * words * nvec * 48);
+              const tbase = (((i * kw + j) * words + k) * Math.ceil(cout / 16) + (o >> 4)) * 128 + (o & 15);
+              if (o < Math.ceil(cout / 16) * 16)
+                for (let q = 0; q < 8; q++) if (tables[tbase + 16 * q] !== ((word >>> (4 * q)) & 15)) expect.fail(`table nibble o ${o} q ${q}`);
             }
     }
   });
@@ -259,7 +284,12 @@ describe('packBinaryConvWeights', () => {
 describe.each(VARIANTS)('xnorConvRows (fma $fma, shared $shared)', (variant) => {
   it.each(CASES.map((c, i) => [caseName(c), c, i] as const))('%s', async (_name, c, i) => {
     const inst = await instantiateKernels(variant, 1);
-    check(inst, c, 1000 + i);
+    check(inst, c, 1000 + i, false, variant.fma);
+  });
+
+  it.each(CASES.map((c, i) => [caseName(c), c, i] as const))('%s, table path', async (_name, c, i) => {
+    const inst = await instantiateKernels(variant, 1);
+    check(inst, c, 1000 + i, true, variant.fma);
   });
 
   it('traps when asked for packed signs of a cout that is not a multiple of 32', async () => {

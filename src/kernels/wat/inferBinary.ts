@@ -15,9 +15,13 @@
  * registers allow (each weight load feeds both), with the word loop unrolled for Cin 32 and 64;
  * border pixels count only their in-image taps. V8 (Node 20, Chromium 156) keeps the popcount
  * emulated on x64 even with AVX512-BITALG, so the nibble lookups are the cheapest count here:
- * 6 vector operations per 128 weight bits (relaxed), 8 (plain).
+ * 6 vector operations per 128 weight bits (relaxed), 8 (plain). With per-instance scratch
+ * (xnorScratch), the relaxed build takes layers of Cout % 32 = 0 through the table path
+ * (inferBinaryTables.ts), which drops the XOR from the inner loop.
  */
 import { signature } from '../spec';
+import { epilogue, partial, range, signWord } from './binaryEpilogue';
+import { buildTablesWat, TABLE_HEADER_BYTES, tablePassWat } from './inferBinaryTables';
 
 /** Output vectors (of 4 channels) per pass: the byte accumulators live in registers. */
 const MAX_NV = 8;
@@ -26,7 +30,6 @@ const MAX_NV = 8;
  * (measured: 8-20% faster; the plain build's popcnt emulation needs the registers beyond 4).
  */
 const pairMaxNv = (relaxed: boolean) => (relaxed ? 8 : 4);
-const range = (n: number) => Array.from({ length: n }, (_, k) => k);
 
 /** Adds one (tap, input word) at $pt (input) / $pw (weights) into accumulators $c0..$c(nv-1). */
 function tapWord(nv: number, relaxed: boolean, pair: boolean): string {
@@ -67,42 +70,9 @@ function tapWords(nv: number, relaxed: boolean, label: string, pair = false, wor
           (local.set $pt (i32.sub (local.get $pt) (local.get $wordB)))`;
 }
 
-/** Counts → alpha·(base − 2·count) in place (the integer is exact, then one rounding). */
-const toFloat = (acc: string) => (v: number) => `(local.set $${acc}${v} (f32x4.mul (v128.load offset=${16 * v} (local.get $alpha))
-      (f32x4.convert_i32x4_s (i32x4.add (local.get $base)
-        (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $${acc}${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))))`;
-
-/** PReLU (v ≥ 0 ? v : v·slope), residual add and store of full vectors vs. */
-function epilogue(vs: number[], relaxed: boolean, acc = 'c'): string {
-  const sel = (a: string, b: string, m: string) => (relaxed ? `(i32x4.relaxed_laneselect ${a} ${b} ${m})` : `(v128.bitselect ${a} ${b} ${m})`);
-  return `${vs.map(toFloat(acc)).join('\n    ')}
-    (if (local.get $slope) (then
-      ${vs.map((v) => `(local.set $${acc}${v} ${sel(`(local.get $${acc}${v})`, `(f32x4.mul (local.get $${acc}${v}) (v128.load offset=${16 * v} (local.get $slope)))`, `(f32x4.ge (local.get $${acc}${v}) (v128.const f32x4 0 0 0 0))`)})`).join('\n      ')}))
-    (if (local.get $res) (then
-      ${vs.map((v) => `(local.set $${acc}${v} (f32x4.add (local.get $${acc}${v}) (v128.load offset=${16 * v} (local.get $pr))))`).join('\n      ')}))
-    ${vs.map((v) => `(v128.store offset=${16 * v} (local.get $py) (local.get $${acc}${v}))`).join('\n    ')}`;
-}
-
-/** The last vector when cout % 4 = $rem ≠ 0: lanes < $rem one at a time (nothing read or written past cout). */
-function partial(v: number, acc = 'c'): string {
-  return `(local.set $n (i32x4.add (local.get $base)
-      (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $${acc}${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2))))
-    ${range(3).map((l) => {
-      const off = 16 * v + 4 * l;
-      return `(if (i32.gt_u (local.get $rem) (i32.const ${l})) (then
-      (local.set $s (f32.mul (f32.convert_i32_s (i32x4.extract_lane ${l} (local.get $n))) (f32.load offset=${off} (local.get $alpha))))
-      (if (local.get $slope) (then
-        (local.set $s (select (local.get $s) (f32.mul (local.get $s) (f32.load offset=${off} (local.get $slope))) (f32.ge (local.get $s) (f32.const 0))))))
-      (if (local.get $res) (then (local.set $s (f32.add (local.get $s) (f32.load offset=${off} (local.get $pr))))))
-      (f32.store offset=${off} (local.get $py) (local.get $s))))`;
-    }).join('\n    ')}`;
-}
-
-/** Packed signs of the 32 channels in $c0..$c7 (bit = v < 0, so −0 counts as +). */
-const signWord = (acc: string) => range(8)
-  .map((v) => `(i32.shl (i32x4.bitmask (f32x4.lt (local.get $${acc}${v}) (v128.const f32x4 0 0 0 0))) (i32.const ${4 * v}))`)
-  .reduce((e, t) => `(i32.or ${e} ${t})`);
-
+/** n = base − 2·count (exact i32) of vector v from its byte accumulator $<acc>v. */
+const nFromBytes = (acc: string) => (v: number) => `(i32x4.add (local.get $base)
+        (i32x4.dot_i16x8_s (i16x8.extadd_pairwise_i8x16_u (local.get $${acc}${v})) (v128.const i16x8 -2 -2 -2 -2 -2 -2 -2 -2)))`;
 /**
  * One row h of one pass of nv output vectors (pointers already offset to the pass's channels):
  * pixels in [wl, wr) have every tap in the image (no bounds checks), the others go through the
@@ -136,10 +106,10 @@ function passFunction(nv: number, relaxed: boolean): string {
             (br_if $${l}i (local.get $i)))
           (local.set $base (local.get $full))`;
   /** Epilogue and store of one pixel's accumulators, then the output pointers move on. */
-  const finish = (acc: string) => `${last > 0 ? epilogue(range(last), relaxed, acc) : ''}
+  const finish = (acc: string) => `${last > 0 ? epilogue(range(last), relaxed, acc, nFromBytes(acc)) : ''}
       (if (i32.eqz (local.get $rem))
-        (then ${epilogue([last], relaxed, acc)})
-        (else ${partial(last, acc)}))
+        (then ${epilogue([last], relaxed, acc, nFromBytes(acc))})
+        (else ${partial(last, nFromBytes(acc))}))
       ${nv === MAX_NV ? `(if (local.get $sgn) (then (i32.store (local.get $ps) ${signWord(acc)})))` : ''}
       (local.set $py (i32.add (local.get $py) (local.get $ysb)))
       (local.set $pr (i32.add (local.get $pr) (local.get $ysb)))
@@ -228,18 +198,82 @@ const passArgs = `(local.get $a) (i32.add (local.get $wb) (i32.mul (local.get $c
             (local.get $H) (local.get $W) (local.get $words) (local.get $kh) (local.get $kw) (local.get $dil) (local.get $h) (local.get $rwl) (local.get $rwr)
             (local.get $ts) (local.get $ysb) (local.get $sgs) (local.get $rem)`;
 
-/** Calls $xnorRowsPass<nv> for nv = $nv (1..MAX_NV). */
-const dispatch = (() => {
-  let s = `(br_table ${range(MAX_NV).map((v) => `$nv${v + 1}`).join(' ')} (i32.sub (local.get $nv) (i32.const 1)))`;
+const tablePassArgs = `(local.get $hdr) (i32.add (local.get $tw) (i32.shl (local.get $cb) (i32.const 5)))
+            (i32.add (local.get $alpha) (i32.shl (local.get $cb) (i32.const 4))) (i32.add (local.get $y) (i32.shl (local.get $cb) (i32.const 4)))
+            (select (i32.add (local.get $slope) (i32.shl (local.get $cb) (i32.const 4))) (i32.const 0) (local.get $slope))
+            (select (i32.add (local.get $res) (i32.shl (local.get $cb) (i32.const 4))) (i32.const 0) (local.get $res))
+            (select (i32.add (local.get $sgn) (i32.shr_u (local.get $cb) (i32.const 1))) (i32.const 0) (local.get $sgn))
+            (local.get $W) (local.get $words) (local.get $kh) (local.get $kw) (local.get $dil) (local.get $h) (local.get $rwl) (local.get $rwr)
+            (local.get $gstride) (local.get $ysb) (local.get $sgs) (i32.const 0)`;
+
+/** Calls <fn><nv>(args) for nv = $nv (1..MAX_NV). */
+function dispatch(fn: string, args: string, label: string): string {
+  let s = `(br_table ${range(MAX_NV).map((v) => `${label}${v + 1}`).join(' ')} (i32.sub (local.get $nv) (i32.const 1)))`;
   for (let v = 1; v <= MAX_NV; v++) {
-    s = `(block $nv${v} ${s})
-          (call $xnorRowsPass${v} ${passArgs})${v < MAX_NV ? '\n          (br $passed)' : ''}`;
+    s = `(block ${label}${v} ${s})
+          (call ${fn}${v} ${args})${v < MAX_NV ? `\n          (br ${label})` : ''}`;
   }
-  return `(block $passed ${s})`;
-})();
+  return `(block ${label} ${s})`;
+}
+
+/** xnorConvRows' table path (relaxed build only; see inferBinaryTables.ts): returns when taken. */
+const tablePath = String.raw`
+    ;; the table path (relaxed SIMD): Cout a multiple of 32 and this instance's scratch holds the ring
+    (local.set $hdr (global.get $xnorScratchPtr))
+    (local.set $R (i32.add (i32.mul (local.get $dil) (i32.sub (local.get $kh) (i32.const 1))) (i32.const 1)))
+    (local.set $rowB (i32.shl (i32.mul (local.get $W) (local.get $words)) (i32.const 7)))
+    (if (i32.and (i32.and (i32.ne (local.get $hdr) (i32.const 0)) (i32.eqz (i32.and (local.get $cout) (i32.const 31))))
+          (i32.and (i32.and (i32.le_u (local.get $kh) (i32.const ${TABLE_HEADER_BYTES / 4})) (i32.le_u (local.get $words) (i32.const 7)))
+            (i32.le_u (i32.add (i32.const ${TABLE_HEADER_BYTES}) (i32.mul (local.get $R) (local.get $rowB))) (global.get $xnorScratchLen))))
+      (then
+        (local.set $gstride (i32.shl (i32.shr_u (i32.add (local.get $cout) (i32.const 15)) (i32.const 4)) (i32.const 7)))
+        (local.set $tw (i32.add (local.get $wb) (i32.mul (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $words)) (local.get $ts))))
+        (local.set $nb (select (i32.sub (local.get $h0) (local.get $ph)) (i32.const 0) (i32.gt_s (local.get $h0) (local.get $ph))))
+        (local.set $h (local.get $h0))
+        (block $trows (loop $trow
+          (br_if $trows (i32.ge_s (local.get $h) (local.get $h1)))
+          ;; tables of input rows up to h + ph (row r in ring slot r mod R)
+          (block $built (loop $build
+            (br_if $built (i32.or (i32.gt_s (local.get $nb) (i32.add (local.get $h) (local.get $ph))) (i32.ge_s (local.get $nb) (local.get $H))))
+            (call $xnorBuildTables
+              (i32.add (local.get $a) (i32.shl (i32.mul (i32.mul (local.get $nb) (local.get $W)) (local.get $words)) (i32.const 2)))
+              (i32.add (i32.add (local.get $hdr) (i32.const ${TABLE_HEADER_BYTES})) (i32.mul (i32.rem_u (local.get $nb) (local.get $R)) (local.get $rowB)))
+              (i32.mul (local.get $W) (local.get $words)))
+            (local.set $nb (i32.add (local.get $nb) (i32.const 1)))
+            (br $build)))
+          ;; the header: tap row i's table row, 0 outside the image
+          (local.set $i (i32.const 0))
+          (loop $hrow
+            (local.set $r (i32.sub (i32.add (local.get $h) (i32.mul (local.get $i) (local.get $dil))) (local.get $ph)))
+            (i32.store (i32.add (local.get $hdr) (i32.shl (local.get $i) (i32.const 2)))
+              (select (i32.add (i32.add (local.get $hdr) (i32.const ${TABLE_HEADER_BYTES})) (i32.mul (i32.rem_u (local.get $r) (local.get $R)) (local.get $rowB)))
+                (i32.const 0) (i32.lt_u (local.get $r) (local.get $H))))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br_if $hrow (i32.lt_u (local.get $i) (local.get $kh))))
+          (if (i32.and (i32.ge_s (local.get $h) (local.get $ph)) (i32.lt_s (local.get $h) (i32.sub (local.get $H) (local.get $ph))))
+            (then (local.set $rwl (local.get $wl)) (local.set $rwr (local.get $wr)))
+            (else (local.set $rwl (i32.const 0)) (local.set $rwr (i32.const 0))))
+          (local.set $cb (i32.const 0))
+          (loop $tpass
+            ;; Cout % 32 = 0: every pass has MAX_NV full vectors ($rem = 0)
+            (call $xnorTabPass${MAX_NV} ${tablePassArgs})
+            (local.set $cb (i32.add (local.get $cb) (i32.const ${MAX_NV})))
+            (br_if $tpass (i32.lt_u (local.get $cb) (local.get $nvec))))
+          (local.set $h (i32.add (local.get $h) (i32.const 1)))
+          (br $trow)))
+        (return)))
+`;
 
 export const inferBinaryWat = (relaxed: boolean) => String.raw`
   ${range(MAX_NV).map((v) => passFunction(v + 1, relaxed)).join('')}
+  ${relaxed ? tablePassWat(MAX_NV) + buildTablesWat : ''}
+  ;; This instance's (this thread's) scratch for the table path; 0 bytes: none.
+  (global $xnorScratchPtr (mut i32) (i32.const 0))
+  (global $xnorScratchLen (mut i32) (i32.const 0))
+  ${signature('xnorScratch')}
+    (global.set $xnorScratchPtr (local.get $ptr))
+    (global.set $xnorScratchLen (local.get $bytes)))
+
   ;; Binary conv for inference, N = 1, stride 1, 'same' zero padding (pad dil·(k−1)/2), odd kh, kw:
   ;; y[(h·W + w)·ystride + o] = epilogue(alpha[o] · Σ in-image taps (32·words − 2·popcount(a xor wb)))
   ;; for output rows h in [h0, h1) only (pointers are those of row 0: threads split a layer by rows).
@@ -247,10 +281,12 @@ export const inferBinaryWat = (relaxed: boolean) => String.raw`
   ;; alpha: f32 [cout]. Epilogue: slope ≠ 0: PReLU with slope[o]; res ≠ 0: + res (y's layout);
   ;; sgn ≠ 0 (needs cout % 32 = 0, else traps): also the packed signs of y into sgn [H, W, cout/32].
   ;; Byte accumulators: kh·kw·words ≤ 31, else traps. Inputs are bits, so there is no NaN to propagate.
-  ;; No scratch memory: instances on other threads may run other rows of the same layer at once.
+  ;; Scratch: only this instance's own (xnorScratch, the table path), so instances on other threads
+  ;; may run other rows of the same layer at once.
   ${signature('xnorConvRows')}
     (local $nvec i32) (local $cb i32) (local $nv i32) (local $h i32) (local $ph i32) (local $pwd i32)
     (local $wl i32) (local $wr i32) (local $rwl i32) (local $rwr i32) (local $ts i32) (local $ysb i32) (local $sgs i32) (local $rem i32)
+    (local $hdr i32) (local $R i32) (local $rowB i32) (local $nb i32) (local $r i32) (local $i i32) (local $tw i32) (local $gstride i32)
     (if (i32.and (i32.ne (local.get $sgn) (i32.const 0)) (i32.ne (i32.and (local.get $cout) (i32.const 31)) (i32.const 0))) (then unreachable))
     ;; more than 31 (tap, word) pairs could overflow a byte accumulator (8 per pair)
     (if (i32.gt_u (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $words)) (i32.const 31)) (then unreachable))
@@ -262,7 +298,7 @@ export const inferBinaryWat = (relaxed: boolean) => String.raw`
     (local.set $pwd (i32.mul (i32.shr_u (i32.sub (local.get $kw) (i32.const 1)) (i32.const 1)) (local.get $dil)))
     (local.set $wl (local.get $pwd))
     (local.set $wr (select (i32.sub (local.get $W) (local.get $pwd)) (local.get $pwd) (i32.gt_s (i32.sub (local.get $W) (local.get $pwd)) (local.get $pwd))))
-    (local.set $h (local.get $h0))
+${relaxed ? tablePath : ''}    (local.set $h (local.get $h0))
     (block $rows (loop $row
       (br_if $rows (i32.ge_s (local.get $h) (local.get $h1)))
       ;; interior columns [wl, wr) only on rows whose taps are all in the image
@@ -273,7 +309,7 @@ export const inferBinaryWat = (relaxed: boolean) => String.raw`
       (loop $pass
         (local.set $nv (select (i32.const ${MAX_NV}) (i32.sub (local.get $nvec) (local.get $cb)) (i32.gt_u (i32.sub (local.get $nvec) (local.get $cb)) (i32.const ${MAX_NV}))))
         (local.set $rem (select (i32.and (local.get $cout) (i32.const 3)) (i32.const 0) (i32.eq (i32.add (local.get $cb) (local.get $nv)) (local.get $nvec))))
-        ${dispatch}
+        ${dispatch('$xnorRowsPass', passArgs, '$nv')}
         (local.set $cb (i32.add (local.get $cb) (i32.const ${MAX_NV})))
         (br_if $pass (i32.lt_u (local.get $cb) (local.get $nvec))))
       (local.set $h (i32.add (local.get $h) (i32.const 1)))
