@@ -8,6 +8,7 @@ import { convWat, convWeightGradWat } from './wat/conv';
 import { elementwiseWat } from './wat/elementwise';
 import { inferBinaryWat } from './wat/inferBinary';
 import { inferFloatWat } from './wat/inferFloat';
+import { mrbBlockWat } from './wat/mrbBlock';
 import { signGradWat } from './wat/signGrad';
 import { weightOpsWat } from './wat/weights';
 import { packSignsWat, xnorConv32Wat, xnorConvWat } from './wat/xnor';
@@ -32,6 +33,7 @@ ${elementwiseWat}${weightOpsWat}${packSignsWat}${xnorConvWat}${binWeightGradWat}
 ${binaryBlockDxWat}
 ${signGradWat}
 ${xnorConv32Wat}
+${mrbBlockWat}
 ${inferBinaryWat(v.fma)}
 ${inferFloatWat(v.fma)}
 )`;

@@ -2,9 +2,11 @@
 import type { RgbImage } from '../../src/core/image';
 import { createImage } from '../../src/core/image';
 import { bicubicKernel, BICUBIC_PAD } from '../../src/model/bicubicKernel';
-import type { Init, NetGraph, ParamSpec } from '../../src/model/graph';
+import type { Init, NetGraph, Op, ParamSpec } from '../../src/model/graph';
 import type { DataStats } from './checkpoint';
 import { binarize, binaryBlock, binaryBlockApplies, binaryConv2d, conv2d, pixelShuffle, prelu } from './layers';
+import { mrbBlock, mrbBlockApplies, type MrbAct, type MrbParams } from './mrbBlock';
+import { MRB_BRANCHES } from './kernels/mrbBlock';
 import { tf } from './tf';
 
 export { initTf } from './tf';
@@ -77,6 +79,37 @@ function basicBlockAt(graph: NetGraph, i: number, uses: Map<string, number>): { 
   return { in: s.in, w: c.w, slope: a.slope, out: r.out };
 }
 
+/**
+ * The MRB binact → four binary branch convs → concat → act → binact → binary 3×3 conv → act → add(skip)
+ * starting at op i (graph.ts's order; act both PReLU or both RPReLU), whose intermediate values nothing
+ * else reads: it can run as one fused op (mrbBlock.ts). Its parameter names, or undefined.
+ */
+function mrbBlockAt(graph: NetGraph, i: number, uses: Map<string, number>): { in: string; branches: string[]; conv: string; actM: Act; actC: Act; out: string } | undefined {
+  const ops = graph.ops.slice(i, i + 11);
+  const [s, b0, b1, b2, b3, cat, am, s2, c, ac, r] = ops;
+  if (ops.length < 11 || s.op !== 'binact' || cat.op !== 'concat' || s2.op !== 'binact' || c.op !== 'conv' || r.op !== 'add') return undefined;
+  const branches = [b0, b1, b2, b3];
+  const branchOk = branches.every((b, k) => b.op === 'conv' && b.binary && !b.b && b.in === s.out && [b.kh, b.kw, b.dil].join() === MRB_BRANCHES[k].join() && b.cout * 4 === b.cin);
+  if (!branchOk || cat.ins.join() !== branches.map((b) => b.out).join()) return undefined;
+  const actM = actOf(am, cat.out);
+  const actC = actOf(ac, c.out);
+  if (!actM || !actC || am.op !== ac.op || s2.in !== am.out || c.in !== s2.out) return undefined;
+  if (!c.binary || c.b || c.kh !== 3 || c.kw !== 3 || c.dil !== 1 || r.ins.length !== 2 || r.ins[0] !== s.in || r.ins[1] !== ac.out) return undefined;
+  if (uses.get(s.out) !== 4 || [...branches, cat, am, s2, c, ac].some((o) => uses.get(o.out) !== 1)) return undefined;
+  return { in: s.in, branches: branches.map((b) => (b as Extract<Op, { op: 'conv' }>).w), conv: c.w, actM, actC, out: r.out };
+}
+
+type Act = { slope: string; theta?: string; delta?: string };
+/** A PReLU or RPReLU op reading `input`: its parameter names. */
+function actOf(o: Op, input: string): Act | undefined {
+  if (o.op === 'prelu' && o.in === input) return { slope: o.slope };
+  if (o.op === 'rprelu' && o.in === input) return { slope: o.slope, theta: o.theta, delta: o.delta };
+  return undefined;
+}
+
+/** How many blocks ran fused since the process started (tests check which path ran). */
+export const fusedBlockRuns = { basic: 0, mrb: 0 };
+
 export interface ForwardOptions {
   /** Also return these intermediate values (e.g. graph.stages for distillation). */
   keep?: string[];
@@ -86,6 +119,8 @@ export interface ForwardOptions {
    * loss is the same sum in another order, and training skips two full-size shuffles per step.
    */
   depthOutput?: boolean;
+  /** false: run every block op by op (the reference the fused blocks are tested against). Default true. */
+  fuse?: boolean;
 }
 
 const bicubicFilters = new Map<number, tf.Tensor4D>();
@@ -126,12 +161,23 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
   const vec = (k: string) => tf.reshape(P(k), [1, 1, 1, -1]);
   const binaryValues = new Set(graph.ops.filter((o) => o.op === 'binact').map((o) => o.out));
   const uses = useCounts(graph, opts.keep ?? []);
+  const fuse = opts.fuse !== false;
+  const act = (a: Act): MrbAct => (a.theta && a.delta ? { slope: P(a.slope), theta: P(a.theta), delta: P(a.delta) } : { slope: P(a.slope) });
   for (let i = 0; i < graph.ops.length; i++) {
     const o = graph.ops[i];
-    const block = basicBlockAt(graph, i, uses);
+    const block = fuse ? basicBlockAt(graph, i, uses) : undefined;
     if (block && binaryBlockApplies(get(block.in).shape, P(block.w).shape)) {
       v.set(block.out, binaryBlock(get(block.in), P(block.w) as T4, P(block.slope), cfg.estimatorAct, cfg.estimatorWeight));
+      fusedBlockRuns.basic++;
       i += 3;
+      continue;
+    }
+    const mrb = fuse ? mrbBlockAt(graph, i, uses) : undefined;
+    const mrbParams: MrbParams | undefined = mrb && { branches: mrb.branches.map((k) => P(k) as T4), conv: P(mrb.conv) as T4, actM: act(mrb.actM), actC: act(mrb.actC) };
+    if (mrb && mrbParams && mrbBlockApplies(get(mrb.in).shape, mrbParams)) {
+      v.set(mrb.out, mrbBlock(get(mrb.in), mrbParams, cfg.estimatorAct, cfg.estimatorWeight));
+      fusedBlockRuns.mrb++;
+      i += 10;
       continue;
     }
     let y: T4;

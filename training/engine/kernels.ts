@@ -10,13 +10,15 @@
  * - wasm SIMD only, behind `...Applies` checks (layers.ts falls back to tfjs ops elsewhere): conv
  *   forward/dX and dW (conv); the XNOR binary conv (xnor) and the fused basic block's forward and
  *   backward and the binary conv's weight gradient by sign-pattern tables (binaryBlock); the conv
- *   backward for an output gradient of ±c, the tail under the L1 loss (signGrad);
+ *   backward for an output gradient of ±c, the tail under the L1 loss (signGrad); the fused MRB's
+ *   forward and backward (mrbBlock);
  * - Identity on wasm shares the tensor's data instead of copying it (copies).
  */
 import { registerBinaryBlockKernels } from './kernels/binaryBlock';
 import { registerConvKernels } from './kernels/conv';
 import { registerCopyKernels } from './kernels/copies';
 import { registerElementwiseKernels } from './kernels/elementwise';
+import { registerMrbBlockKernels } from './kernels/mrbBlock';
 import { registerSignGradKernels } from './kernels/signGrad';
 import { registerWeightKernels } from './kernels/weights';
 import { registerXnorKernels } from './kernels/xnor';
@@ -42,4 +44,5 @@ export function registerKernels(): void {
   registerXnorKernels();
   registerBinaryBlockKernels();
   registerSignGradKernels();
+  registerMrbBlockKernels();
 }
