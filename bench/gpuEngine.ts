@@ -9,7 +9,18 @@
  * kernel, readback), as the app would call it. Prints JSON with the adapter (vendor, architecture,
  * description). Exits 2 when no adapter is found, 1 when the output disagrees with the reference.
  *
- * Without a GPU, Chromium's SwiftShader Vulkan driver stands in (a CPU; timings not comparable):
+ * Wall time per tile is mostly the host side: copying the mapped output out, and first touching a
+ * fresh output array; `reusedOutput` times the same runs writing into one reused array (run's
+ * `into`). Per-kernel GPU times come from timestamp queries when the adapter has them. Run it
+ * twice on a fresh machine: the first process ran the x4 kernels 2-4x slower (clocks ramping up).
+ *
+ * Needs the Vulkan loader (libvulkan.so.1) and the GPU's ICD. On a bare NVIDIA machine
+ * (driver 580, Ubuntu) Dawn also needed libglvnd (libGLX_nvidia.so.0 loads through it): the
+ * Debian packages libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libgles2 libopengl0, unpacked
+ * with `dpkg -x pkg.deb /` and `ldconfig`, were enough.
+ *
+ * Without a GPU, Chromium's SwiftShader Vulkan driver stands in (a CPU; timings not comparable;
+ * this Dawn build with that driver crashed now and then while compiling):
  *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx tsx bench/gpuEngine.ts --sizes 32
  */
 import { readFileSync } from 'node:fs';
@@ -103,6 +114,10 @@ async function main(): Promise<number> {
     minMs: number;
     maxMs: number;
     mpixOutPerSec: number;
+    /** The same with the output written into one reused array (run's `into`): no fresh 12·s²·size² bytes per run. */
+    reusedOutput: { medianMs: number; minMs: number; copyMs: number };
+    /** Medians of where each run's wall time went: input write + encode + submit, GPU + readback mapping, copy out. */
+    phasesMs: { encodeMs: number; waitMs: number; copyMs: number };
     /** GPU time of each kernel (timestamp queries, median of the runs), when the adapter has them. */
     kernelsMs?: { name: string; ms: number }[];
     kernelsTotalMs?: number;
@@ -125,14 +140,28 @@ async function main(): Promise<number> {
       const img = randomImage(size, size, 1000 + size);
       for (let i = 0; i < 3; i++) await model.run(img);
       const ms: number[] = [];
+      const phases: NonNullable<typeof model.lastRun>[] = [];
       for (let i = 0; i < args.runs; i++) {
         const t = performance.now();
         await model.run(img);
         ms.push(performance.now() - t);
+        phases.push(model.lastRun!);
       }
+      const phasesMs = { encodeMs: median(phases.map((p) => p.encodeMs)), waitMs: median(phases.map((p) => p.waitMs)), copyMs: median(phases.map((p) => p.copyMs)) };
+      const into = new Float32Array(3 * size * size * s * s);
+      const msInto: number[] = [];
+      const copyInto: number[] = [];
+      for (let i = 0; i < args.runs + 1; i++) {
+        const t = performance.now();
+        await model.run(img, into);
+        if (i === 0) continue; // the array's first touch
+        msInto.push(performance.now() - t);
+        copyInto.push(model.lastRun!.copyMs);
+      }
+      const reusedOutput = { medianMs: median(msInto), minMs: Math.min(...msInto), copyMs: median(copyInto) };
       const med = median(ms);
       const out = size * s;
-      const r: (typeof results)[number] = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000) };
+      const r: (typeof results)[number] = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000), phasesMs, reusedOutput };
       if (timestamps) {
         const runs: { name: string; ms: number }[][] = [];
         for (let i = 0; i < Math.min(args.runs, 5); i++) runs.push(await model.profile(img));
@@ -140,7 +169,12 @@ async function main(): Promise<number> {
         r.kernelsTotalMs = r.kernelsMs.reduce((a, k) => a + k.ms, 0);
       }
       results.push(r);
-      log(`x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out${r.kernelsTotalMs !== undefined ? `; kernels ${r.kernelsTotalMs.toFixed(3)} ms GPU` : ''}`);
+      const p = phasesMs;
+      log(
+        `x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out; ` +
+          `encode ${p.encodeMs.toFixed(2)} + wait ${p.waitMs.toFixed(2)} + copy ${p.copyMs.toFixed(2)} ms${r.kernelsTotalMs !== undefined ? `; kernels ${r.kernelsTotalMs.toFixed(3)} ms GPU` : ''}; ` +
+          `into a reused array: median ${reusedOutput.medianMs.toFixed(2)} ms (copy ${reusedOutput.copyMs.toFixed(2)})`,
+      );
     }
     model.release();
   }

@@ -133,12 +133,18 @@ describe.skipIf(!hasChromium)('binary engine on WebGPU (SwiftShader)', () => {
     for (const p of inputs) expect(maxAbsDiff((await run('sizes', p.img)).data, p.ref.data), `${p.img.width}x${p.img.height}`).toBeLessThanOrEqual(TOLERANCE);
     const outs = await call('runMany', 'sizes', inputs.slice(0, 3).map((p) => ({ w: p.img.width, h: p.img.height, data: b64(p.img.data) })));
     outs.forEach((o, i) => expect(maxAbsDiff(floats(o), inputs[i].ref.data)).toBeLessThanOrEqual(TOLERANCE));
+    // Into a caller's (larger) array: the same numbers, in that array.
+    const p = inputs[1];
+    const got = await call('runInto', 'sizes', p.img.width, p.img.height, b64(p.img.data), p.ref.data.length + 100);
+    expect(got.shared).toBe(true);
+    expect(maxAbsDiff(floats(got.data), p.ref.data)).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('errors name the problem: a short input, a released model', async () => {
     const bytes = randomModelBytes({ channels: 32, scale: 2 }, 31);
     await call('load', 'errs', { onnx: Buffer.from(bytes).toString('base64') });
     expect(await call('runError', 'errs', 4, 4, 10)).toMatch(/input holds 10 values, 48 needed for 4x4/);
+    await expect(call('runInto', 'errs', 4, 4, b64(new Float32Array(48)), 100)).rejects.toThrow(/output array holds 100 values, 192 needed/);
     await call('release', 'errs');
     expect(await call('runError', 'errs', 4, 4, 48)).toMatch(/released/);
     expect(b!.foreignRequests).toEqual([]);

@@ -48,6 +48,12 @@ const api = {
     const out = await model(key).run({ width: w, height: h, data: new Float32Array(toBytes(data).buffer) });
     return { width: out.width, height: out.height, data: toB64(out.data) };
   },
+  /** A run writing into a caller's array of `capacity` floats: the output, and whether it lives in that array. */
+  async runInto(key: string, w: number, h: number, data: string, capacity: number): Promise<{ data: string; shared: boolean }> {
+    const into = new Float32Array(capacity);
+    const out = await model(key).run({ width: w, height: h, data: new Float32Array(toBytes(data).buffer) }, into);
+    return { data: toB64(out.data), shared: out.data.buffer === into.buffer };
+  },
   /** Several runs at once (they queue); resolves every output. */
   async runMany(key: string, inputs: { w: number; h: number; data: string }[]): Promise<string[]> {
     const outs = await Promise.all(inputs.map((x) => model(key).run({ width: x.w, height: x.h, data: new Float32Array(toBytes(x.data).buffer) })));

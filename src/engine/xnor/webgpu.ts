@@ -14,8 +14,12 @@ import type { ModelPlan } from './plan';
 
 export interface GpuModel {
   readonly scale: number;
-  /** Planar RGB [3, h, w] in, planar [3, h·scale, w·scale] out, as runReference. */
-  run(lr: RgbImage): Promise<RgbImage>;
+  /**
+   * Planar RGB [3, h, w] in, planar [3, h·scale, w·scale] out, as runReference. `into` (at least
+   * that many floats): the output is written there (a subarray of it is returned), so a caller
+   * running many tiles reuses one array instead of a fresh one per tile.
+   */
+  run(lr: RgbImage, into?: Float32Array): Promise<RgbImage>;
   /** Compiles every pipeline now (run does it on first use); rejects naming a kernel that fails. */
   ready(): Promise<void>;
   /**
@@ -23,6 +27,8 @@ export interface GpuModel {
    * device created with the 'timestamp-query' feature.
    */
   profile(lr: RgbImage): Promise<{ name: string; ms: number }[]>;
+  /** Where the last run's wall time went (ms): writing the input and encoding, waiting for the GPU and the readback's mapping, copying the output out. */
+  readonly lastRun: { encodeMs: number; waitMs: number; copyMs: number } | undefined;
   /** The kernels, for tests and the benchmark's report. */
   readonly kernels: readonly Pick<BuiltKernel, 'name' | 'wgsl' | 'f' | 'z'>[];
   release(): void;
@@ -125,14 +131,18 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     lostReason = info.message || info.reason;
   });
   let queue: Promise<unknown> = Promise.resolve();
+  let lastRun: GpuModel['lastRun'];
 
-  const runOnce = async (lr: RgbImage, timestamps?: GPUQuerySet): Promise<RgbImage> => {
+  const runOnce = async (lr: RgbImage, into?: Float32Array, timestamps?: GPUQuerySet): Promise<RgbImage> => {
     if (released) throw new Error('xnor-webgpu: the model was released');
     if (lostReason !== undefined) throw new Error(`xnor-webgpu: GPU device lost (${lostReason})`);
     const { width: w, height: h } = lr;
     if (lr.data.length < 3 * w * h) throw new Error(`xnor-webgpu: input holds ${lr.data.length} values, ${3 * w * h} needed for ${w}x${h}`);
+    const n = 3 * w * h * scale * scale;
+    if (into && into.length < n) throw new Error(`xnor-webgpu: the output array holds ${into.length} values, ${n} needed`);
     const pipes = await compile();
     const t = tileFor(h, w);
+    const t0 = performance.now();
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     // AllowSharedBufferSource: the data may live in a SharedArrayBuffer.
@@ -150,13 +160,17 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     if (!timestamps) pass!.end();
     enc.copyBufferToBuffer(t.output, 0, t.readback, 0, t.output.size);
     device.queue.submit([enc.finish()]);
+    const t1 = performance.now();
     const oom = await device.popErrorScope();
     const invalid = await device.popErrorScope();
     const err = oom ?? invalid;
     if (err) throw new Error(`xnor-webgpu: ${err.message}`);
     await t.readback.mapAsync(GPUMapMode.READ);
-    const data = new Float32Array(t.readback.getMappedRange().slice(0));
+    const t2 = performance.now();
+    const data = into ? into.subarray(0, n) : new Float32Array(n);
+    data.set(new Float32Array(t.readback.getMappedRange()));
     t.readback.unmap();
+    lastRun = { encodeMs: t1 - t0, waitMs: t2 - t1, copyMs: performance.now() - t2 };
     return { width: w * scale, height: h * scale, data };
   };
 
@@ -167,7 +181,7 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
     const resolved = device.createBuffer({ size: 8 * n, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
     const read = device.createBuffer({ size: 8 * n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
     try {
-      await runOnce(lr, querySet);
+      await runOnce(lr, undefined, querySet);
       const enc = device.createCommandEncoder();
       enc.resolveQuerySet(querySet, 0, n, resolved, 0);
       enc.copyBufferToBuffer(resolved, 0, read, 0, 8 * n);
@@ -185,10 +199,13 @@ export function createGpuModel(device: GPUDevice, plan: ModelPlan): GpuModel {
 
   return {
     scale,
+    get lastRun() {
+      return lastRun;
+    },
     kernels: kernels.map(({ name, wgsl, f, z }) => ({ name, wgsl, f, z })),
-    run(lr) {
+    run(lr, into) {
       // One run at a time: the tile's buffers and its readback are shared.
-      const r = queue.then(() => runOnce(lr));
+      const r = queue.then(() => runOnce(lr, into));
       queue = r.catch(() => undefined);
       return r;
     },
