@@ -104,7 +104,12 @@ function modelsFor(a: Args): { dir: string; source: string; kind: string } {
 
 function buildBench(modelsDir: string): string {
   const h = createHash('sha256');
-  for (const p of ['bench/main.ts', 'bench/index.html', 'bench/vite.config.ts', 'build/sitePlugin.ts', 'build/modelManifest.ts', 'package-lock.json', ...readdirSync(join(ROOT, 'src/engine')).map((f) => `src/engine/${f}`)]) {
+  // Every source the bench page bundles (src/ recursively, the build plugins): a change rebuilds.
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => join(d.parentPath, d.name).slice(ROOT.length + 1))
+    .sort();
+  for (const p of ['bench/main.ts', 'bench/index.html', 'bench/vite.config.ts', 'build/sitePlugin.ts', 'build/kernelsPlugin.ts', 'build/modelManifest.ts', 'package-lock.json', ...sources]) {
     h.update(p).update(readFileSync(join(ROOT, p)));
   }
   for (const f of readdirSync(modelsDir).sort()) h.update(f).update(readFileSync(join(modelsDir, f)));
