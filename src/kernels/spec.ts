@@ -35,8 +35,8 @@ export const KERNELS = {
   // (theta = 0: PReLU; res = 0: no skip), and the table backward of one or several convs.
   mrbBranchConv: { params: ['a', 'wb', 'alpha', 'theta', 'slope', 'delta', 't', 'y', 'res', 'N', 'H', 'W', 'words'] },
   mrbConv3x3: { params: ['a', 'wb', 'alpha', 'theta', 'slope', 'delta', 't', 'y', 'res', 'N', 'H', 'W', 'words'] },
-  mrbOffsets: { params: ['w', 'O', 'stride', 'cin', 'cout', 'kh', 'kw', 'dil', 'g0', 'G', 'W', 'pad'] },
-  mrbTableDx: { params: ['dy', 'cx', 'slope', 'alpha', 'O', 'span', 'E', 'ex', 'res', 'out', 'dcOut', 'dsl', 'dth', 'ddl', 'N', 'H', 'W', 'C', 'pad', 'gb', 'est'], scratch: 'E: sign-pattern table; O: mrbOffsets lookups' },
+  mrbOffsets: { params: ['w', 'O', 'stride', 'cin', 'cout', 'ng', 'kh', 'kw', 'dil', 'g0', 'G', 'W', 'pad'] },
+  mrbTableDx: { params: ['dy', 'cx', 'slope', 'alpha', 'O', 'span', 'passes', 'E', 'ex', 'res', 'out', 'dcOut', 'dsl', 'dth', 'ddl', 'N', 'H', 'W', 'C', 'pad', 'gb', 'est'], scratch: 'E: sign-pattern table; O: mrbOffsets lookups' },
   // Binary conv for inference (src/kernels/wat/inferBinary.ts): N = 1, 'same', output rows [h0, h1),
   // wb from packBinaryConvWeights, ystride in floats; slope/res/sgn: 0 = none. Memory scratch only the
   // instance's own from xnorScratch (so threads with one instance each may split a layer by rows).

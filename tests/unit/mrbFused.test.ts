@@ -56,7 +56,7 @@ describe('fused MRB (wasm) equals the op-by-op block', () => {
     await initTf('cpu');
   });
   const cases: Array<[number, boolean, Estimator, Estimator, number]> = [
-    [32, false, 'approxsign', 'ste', 8],
+    [32, false, 'approxsign', 'ste', 24],
     [32, true, 'sharp', 'approxsign', 16],
     [64, false, 'ste', 'ste', 16],
     [64, true, 'approxsign', 'sharp', 8],

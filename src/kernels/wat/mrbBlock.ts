@@ -14,124 +14,141 @@ export const MRB_BRANCH_TAPS: readonly Tap[][] = [line(1, false), line(2, false)
 const CONV3_TAPS: Tap[] = [-1, 0, 1].flatMap((i) => [-1, 0, 1].map((j): Tap => [i, j]));
 
 /**
- * One tap of the XNOR conv: if its input pixel (h+dh, w+dw) is in the image, popcounts of the input's
- * words against the tap's weight bits into the nv byte accumulators.
+ * One tap of the XNOR conv, words (wd) known: popcounts of the input pixel's words against the tap's
+ * weight bits into the nv byte accumulators; `checked`: only if (h+dh, w+dw) is in the image.
  */
-const xnorTap = ([dh, dw]: Tap, tap: number, label: string, nv: number): string => {
+function xnorTap([dh, dw]: Tap, tap: number, wd: number, qb: number, nv: number, checked: boolean): string {
+  const body = `
+              ${checked ? '(local.set $valid (i32.add (local.get $valid) (i32.const 1)))' : ''}
+              (local.set $pa (i32.add (local.get $pa0) (i32.add (i32.mul (local.get $rowB) (i32.const ${dh})) (i32.const ${dw * wd * 4}))))
+              (local.set $pw (i32.add (local.get $wbr) (i32.const ${tap * qb * wd})))
+              ${Array.from({ length: wd }, (_, k) => `
+              (local.set $av (v128.load32_splat offset=${4 * k} (local.get $pa)))
+              ${Array.from({ length: nv }, (_, v) => `(local.set $a${v} (i8x16.add (local.get $a${v}) (i8x16.popcnt (v128.xor (local.get $av) (v128.load offset=${k * qb + 16 * v} (local.get $pw))))))`).join('\n')}`).join('')}`;
   const inside = [
     dh ? `(i32.lt_u (i32.add (local.get $h) (i32.const ${dh})) (local.get $H))` : '',
     dw ? `(i32.lt_u (i32.add (local.get $w) (i32.const ${dw})) (local.get $W))` : '',
   ].filter(Boolean);
-  const body = `
-              (local.set $valid (i32.add (local.get $valid) (i32.const 1)))
-              (local.set $pa (i32.add (local.get $pa0) (i32.add (i32.mul (local.get $rowB) (i32.const ${dh})) (i32.mul (local.get $wB) (i32.const ${dw})))))
-              (local.set $pw (i32.add (local.get $wbr) (i32.add (i32.mul (local.get $tb) (i32.const ${tap})) (local.get $cb))))
-              (local.set $pend (i32.add (local.get $pa) (local.get $wB)))
-              (loop $k${label}
-                (local.set $av (v128.load32_splat (local.get $pa)))
-                ${Array.from({ length: nv }, (_, v) => `(local.set $a${v} (i8x16.add (local.get $a${v}) (i8x16.popcnt (v128.xor (local.get $av) (v128.load offset=${16 * v} (local.get $pw))))))`).join('\n')}
-                (local.set $pw (i32.add (local.get $pw) (local.get $qb)))
-                (local.set $pa (i32.add (local.get $pa) (i32.const 4)))
-                (br_if $k${label} (i32.lt_u (local.get $pa) (local.get $pend))))`;
-  if (!inside.length) return body;
-  const cond = inside.length === 2 ? `(i32.and ${inside[0]} ${inside[1]})` : inside[0];
-  return `(if ${cond} (then ${body}))`;
-};
+  if (!checked || !inside.length) return body;
+  return `(if ${inside.length === 2 ? `(i32.and ${inside[0]} ${inside[1]})` : inside[0]} (then ${body}))`;
+}
 
 /**
- * The store of nv vectors (4 channels each) at channel byte $ch: cv = α·(base − 2·count);
+ * The store of nv vectors (4 channels each) at channel byte $cb + ch: cv = α·(base − 2·count);
  * t = cv − θ (RPReLU; θ = 0 pointer: PReLU, t = cv) into $t; y = [res +] prelu(t, slope) [+ δ].
  */
-const actStore = (nv: number): string => Array.from({ length: nv }, (_, v) => `
-            (local.set $cv (f32x4.mul (v128.load offset=${16 * v} (i32.add (local.get $alpha) (local.get $ch)))
+const actStore = (nv: number, ch: number): string => {
+  const at = (p: string, v: number) => `offset=${ch + 16 * v} (i32.add (local.get ${p}) (local.get $cb))`;
+  return Array.from({ length: nv }, (_, v) => `
+            (local.set $cv (f32x4.mul (v128.load ${at('$alpha', v)})
               (f32x4.convert_i32x4_s (i32x4.sub (local.get $base)
                 (i32x4.shl (i32x4.extadd_pairwise_i16x8_u (i16x8.extadd_pairwise_i8x16_u (local.get $a${v}))) (i32.const 1))))))
             (if (local.get $theta) (then
-              (local.set $cv (f32x4.sub (local.get $cv) (v128.load offset=${16 * v} (i32.add (local.get $theta) (local.get $ch)))))))
-            (v128.store offset=${16 * v} (i32.add (local.get $t) (i32.add (local.get $po) (local.get $ch))) (local.get $cv))
-            (local.set $cv (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load offset=${16 * v} (i32.add (local.get $slope) (local.get $ch))))
+              (local.set $cv (f32x4.sub (local.get $cv) (v128.load ${at('$theta', v)})))))
+            (v128.store ${at('$pt', v)} (local.get $cv))
+            (local.set $cv (v128.bitselect (local.get $cv) (f32x4.mul (local.get $cv) (v128.load ${at('$slope', v)}))
               (f32x4.ge (local.get $cv) (v128.const f32x4 0 0 0 0))))
             (if (local.get $theta) (then
-              (local.set $cv (f32x4.add (local.get $cv) (v128.load offset=${16 * v} (i32.add (local.get $delta) (local.get $ch)))))))
+              (local.set $cv (f32x4.add (local.get $cv) (v128.load ${at('$delta', v)})))))
             (if (local.get $res) (then
-              (local.set $cv (f32x4.add (v128.load offset=${16 * v} (i32.add (local.get $res) (i32.add (local.get $po) (local.get $ch)))) (local.get $cv)))))
-            (v128.store offset=${16 * v} (i32.add (local.get $y) (i32.add (local.get $po) (local.get $ch))) (local.get $cv))`).join('\n');
+              (local.set $cv (f32x4.add (v128.load ${at('$pr', v)}) (local.get $cv)))))
+            (v128.store ${at('$py', v)} (local.get $cv))`).join('\n');
+};
+
+/** Every branch's code for one pixel with wd words: per chunk ($cb) of ≤ 32 output channels, taps then store. */
+function pixelBody(branches: readonly Tap[][], wd: number, checked: boolean): string {
+  const qb = (128 * wd) / branches.length; // bytes of one branch's outputs (and of one word's bits of one tap)
+  const qv = qb / 16;
+  const nv = Math.min(8, qv);
+  let tap0 = 0;
+  return branches.map((taps, b) => {
+    const first = tap0;
+    tap0 += taps.length;
+    const label = `$c${b}${checked ? 'c' : 'i'}${wd}`;
+    return `
+          (local.set $cb (i32.const 0))
+          (loop ${label}
+          (local.set $wbr (i32.add (local.get $wb) (i32.add (local.get $cb) (i32.const ${first * qb * wd}))))
+          ${zeroAcc.split('\n').slice(0, nv).join('\n')}
+          ${checked ? '(local.set $valid (i32.const 0))' : ''}
+          ${taps.map((t, i) => xnorTap(t, i, wd, qb, nv, checked)).join('\n')}
+          (local.set $base (i32x4.splat ${checked ? `(i32.mul (local.get $valid) (i32.const ${32 * wd}))` : `(i32.const ${taps.length * 32 * wd})`}))
+          ${actStore(nv, b * qb)}
+          (local.set $cb (i32.add (local.get $cb) (i32.const ${16 * nv})))
+          (br_if ${label} (i32.lt_u (local.get $cb) (i32.const ${qb}))))`;
+  }).join('\n');
+}
+
+/** The pixel loops for wd words: pixels whose every tap is inside the image skip the tap checks. */
+function pixelLoops(branches: readonly Tap[][], wd: number): string {
+  const R = Math.max(...branches.flat().map(([dh, dw]) => Math.max(Math.abs(dh), Math.abs(dw))));
+  return `
+    (local.set $wB (i32.const ${4 * wd}))
+    (local.set $rowB (i32.mul (local.get $wB) (local.get $W)))
+    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $rowB) (i32.mul (local.get $N) (local.get $H)))))
+    (loop $pix${wd}
+      (local.set $h (i32.const 0))
+      (loop $lh${wd}
+        (local.set $w (i32.const 0))
+        (loop $lw${wd}
+          (if (i32.and
+                (i32.and (i32.ge_s (local.get $h) (i32.const ${R})) (i32.lt_s (local.get $h) (i32.sub (local.get $H) (i32.const ${R}))))
+                (i32.and (i32.ge_s (local.get $w) (i32.const ${R})) (i32.lt_s (local.get $w) (i32.sub (local.get $W) (i32.const ${R})))))
+            (then ${pixelBody(branches, wd, false)})
+            (else ${pixelBody(branches, wd, true)}))
+          (local.set $pa0 (i32.add (local.get $pa0) (i32.const ${4 * wd})))
+          (local.set $pt (i32.add (local.get $pt) (i32.const ${128 * wd})))
+          (local.set $py (i32.add (local.get $py) (i32.const ${128 * wd})))
+          (local.set $pr (i32.add (local.get $pr) (i32.const ${128 * wd})))
+          (local.set $w (i32.add (local.get $w) (i32.const 1)))
+          (br_if $lw${wd} (i32.lt_u (local.get $w) (local.get $W))))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br_if $lh${wd} (i32.lt_u (local.get $h) (local.get $H))))
+      (br_if $pix${wd} (i32.lt_u (local.get $pa0) (local.get $end))))`;
+}
 
 /**
  * A binary conv (or several side by side, each writing its C/branches output channels) by XNOR and
- * popcount with the activation in its store; taps unrolled, nv byte accumulators per chunk of 4·nv
- * output channels. Weight bits: per branch [taps, words, C/branches] (weightBits), branches one after
- * another.
+ * popcount with the activation in its store; words (1 or 2) and taps unrolled. Weight bits: per
+ * branch [taps, words, C/branches] (weightBits), branches one after another.
  */
-function xnorActWat(name: KernelName, branches: readonly Tap[][], nv: number): string {
-  let tap0 = 0;
-  const perBranch = branches.map((taps, b) => {
-    const code = `
-        ;; branch ${b}
-        (local.set $wbr (i32.add (local.get $wb) (i32.mul (local.get $tb) (i32.const ${tap0}))))
-        (local.set $cb (i32.const 0))
-        (loop $c${b}
-          ${zeroAcc.split('\n').slice(0, nv).join('\n')}
-          (local.set $valid (i32.const 0))
-          ${taps.map((t, i) => xnorTap(t, i, `${b}_${i}`, nv)).join('\n')}
-          (local.set $base (i32x4.splat (i32.mul (local.get $valid) (i32.shl (local.get $words) (i32.const 5)))))
-          (local.set $ch (i32.add (i32.mul (local.get $qb) (i32.const ${b})) (local.get $cb)))
-          ${actStore(nv)}
-          (local.set $cb (i32.add (local.get $cb) (i32.const ${16 * nv})))
-          (br_if $c${b} (i32.lt_u (local.get $cb) (local.get $qb))))`;
-    tap0 += taps.length;
-    return code;
-  });
+function xnorActWat(name: KernelName, branches: readonly Tap[][]): string {
   return String.raw`
   ${signature(name)}
-    (local $h i32) (local $w i32) (local $end i32) (local $valid i32) (local $pa i32) (local $pa0 i32) (local $pw i32) (local $pend i32)
-    (local $wbr i32) (local $cb i32) (local $ch i32) (local $po i32) (local $qb i32) (local $tb i32) (local $rowB i32) (local $wB i32)
+    (local $h i32) (local $w i32) (local $end i32) (local $valid i32) (local $pa i32) (local $pa0 i32) (local $pw i32)
+    (local $wbr i32) (local $cb i32) (local $pt i32) (local $py i32) (local $pr i32) (local $rowB i32) (local $wB i32)
     (local $av v128) (local $cv v128) (local $base v128)
     ${accLocals}
-    ;; qb: bytes of one branch's output channels (also of one word's bits of one tap); tb: one tap's bits
-    (local.set $qb (i32.div_u (i32.shl (local.get $words) (i32.const 7)) (i32.const ${branches.length})))
-    (local.set $tb (i32.mul (local.get $qb) (local.get $words)))
-    (local.set $wB (i32.shl (local.get $words) (i32.const 2)))
-    (local.set $rowB (i32.mul (local.get $wB) (local.get $W)))
     (local.set $pa0 (local.get $a))
-    (local.set $po (i32.const 0))
-    (local.set $end (i32.add (local.get $a) (i32.mul (local.get $rowB) (i32.mul (local.get $N) (local.get $H)))))
-    (loop $pix
-      (local.set $h (i32.const 0))
-      (loop $lh
-        (local.set $w (i32.const 0))
-        (loop $lw
-          ${perBranch.join('\n')}
-          (local.set $pa0 (i32.add (local.get $pa0) (local.get $wB)))
-          (local.set $po (i32.add (local.get $po) (i32.shl (local.get $words) (i32.const 7))))
-          (local.set $w (i32.add (local.get $w) (i32.const 1)))
-          (br_if $lw (i32.lt_u (local.get $w) (local.get $W))))
-        (local.set $h (i32.add (local.get $h) (i32.const 1)))
-        (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
-      (br_if $pix (i32.lt_u (local.get $pa0) (local.get $end)))))
+    (local.set $pt (local.get $t))
+    (local.set $py (local.get $y))
+    (local.set $pr (local.get $res))
+    (if (i32.eq (local.get $words) (i32.const 1))
+      (then ${pixelLoops(branches, 1)})
+      (else ${pixelLoops(branches, 2)})))
 `;
 }
 
 /**
  * The MRB's forward convs. a: packed signs [N,H,W,words] (packSigns); C = 32·words channels; alpha,
  * theta, slope, delta: [C]; t, y (and res): [N,H,W,C]. theta = 0: PReLU, else RPReLU with delta;
- * res = 0: no skip. taps·words ≤ 31 (byte counters).
+ * res = 0: no skip. words: 1 or 2 (C 32 or 64).
  * mrbBranchConv: the four branch convs (C → C/4 each) into their slices of the concat, t = concat − θ,
  * y = prelu(t) + δ; wb: the branches' weightBits, [5, words, C/4] each, in graph order.
  * mrbConv3x3: the 3×3 conv, t = conv − θ, y = res + prelu(t) + δ; wb: [9, words, C].
  */
-export const mrbXnorWat = xnorActWat('mrbBranchConv', MRB_BRANCH_TAPS, 2) + xnorActWat('mrbConv3x3', [CONV3_TAPS], 8);
+export const mrbXnorWat = xnorActWat('mrbBranchConv', MRB_BRANCH_TAPS) + xnorActWat('mrbConv3x3', [CONV3_TAPS]);
 
 export const mrbOffsetsWat = String.raw`
-  ;; The table lookups of one conv (HWIO w [kh,kw,cin,cout], 'same', dilation dil) for mrbTableDx:
-  ;; entry (ci/4, tap, g, ci%4) at O + (ci/4)·stride + ((tap·cout/4 + g)·4 + ci%4)·4 holds the byte
+  ;; The table lookups of one conv (HWIO w [kh,kw,cin,cout], 'same', dilation dil) for mrbTableDx, for
+  ;; its ng groups of 4 output channels from w's (w may point into the kernel: cout is its stride):
+  ;; entry (ci/4, tap, g, ci%4) at O + (ci/4)·stride + ((tap·ng + g)·4 + ci%4)·4 holds the byte
   ;; offset, from an output pixel's table address, of the row of the dy pixel that the tap reads for
   ;; it, in table group g0 + g, pattern = the signs of w[tap, ci, 4g..4g+3]. The table: G groups,
   ;; width W, zero border pad.
   ${signature('mrbOffsets')}
-    (local $Gc i32) (local $Wp i32) (local $rs i32) (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32)
+    (local $Wp i32) (local $rs i32) (local $cg i32) (local $i i32) (local $j i32) (local $g i32) (local $k i32)
     (local $q i32) (local $rel i32) (local $pat i32)
-    (local.set $Gc (i32.shr_u (local.get $cout) (i32.const 2)))
     (local.set $Wp (i32.add (local.get $W) (i32.shl (local.get $pad) (i32.const 1))))
     (local.set $rs (i32.mul (i32.shl (local.get $G) (i32.const 4)) (local.get $Wp)))
     (local.set $cg (i32.const 0))
@@ -159,7 +176,7 @@ export const mrbOffsetsWat = String.raw`
               (local.set $k (i32.add (local.get $k) (i32.const 1)))
               (br_if $lk (i32.lt_u (local.get $k) (i32.const 4))))
             (local.set $g (i32.add (local.get $g) (i32.const 1)))
-            (br_if $lg (i32.lt_u (local.get $g) (local.get $Gc))))
+            (br_if $lg (i32.lt_u (local.get $g) (local.get $ng))))
           (local.set $j (i32.add (local.get $j) (i32.const 1)))
           (br_if $lj (i32.lt_u (local.get $j) (local.get $kw))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
@@ -168,13 +185,18 @@ export const mrbOffsetsWat = String.raw`
       (br_if $lcg (i32.lt_u (local.get $cg) (local.get $cin)))))
 `;
 
-/** mrbTableDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels; out = [res +] r·est'(ex). */
+/**
+ * mrbTableDx's store of one 4-pixel tile: r0..r3 = pixels' 4 channels, the sums of this pass; the
+ * passes before it left theirs in out; the last: out = [res +] sum·est'(ex).
+ */
 const dxStore = (r: string[], tileOff: string) => r.map((v, k) => `
   (local.set $q (i32.add (local.get $base) (i32.add ${tileOff} (i32.mul (local.get $ob) (i32.const ${k})))))
-  (local.set $ev (v128.load (i32.add (local.get $ex) (local.get $q))))
-  (local.set $ev (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get ${v}) ${estimatorOf('(local.get $ev)')})))
-  (if (local.get $res) (then (local.set $ev (f32x4.add (v128.load (i32.add (local.get $res) (local.get $q))) (local.get $ev)))))
-  (v128.store (i32.add (local.get $out) (local.get $q)) (local.get $ev))`).join('\n');
+  (if (local.get $pass) (then (local.set ${v} (f32x4.add (v128.load (i32.add (local.get $out) (local.get $q))) (local.get ${v})))))
+  (if (local.get $last) (then
+    (local.set $ev (v128.load (i32.add (local.get $ex) (local.get $q))))
+    (local.set ${v} (f32x4.add (f32x4.sub (local.get $ev) (local.get $ev)) (f32x4.mul (local.get ${v}) ${estimatorOf('(local.get $ev)')})))
+    (if (local.get $res) (then (local.set ${v} (f32x4.add (v128.load (i32.add (local.get $res) (local.get $q))) (local.get ${v})))))))
+  (v128.store (i32.add (local.get $out) (local.get $q)) (local.get ${v}))`).join('\n');
 
 /**
  * The table input of one 4-pixel tile and group g: dd = the activation's backward at its PReLU input cx
@@ -219,15 +241,17 @@ export const mrbTableDxWat = String.raw`
   ;;    input cx (slope; RPReLU: cx = x − θ, dth/ddl get −Σ dd and Σ dy; 0: none), written to dcOut for
   ;;    the weight gradients (gb groups per branch: [branch][N,H,W,4·gb]), dslope into dsl; the table
   ;;    E[row][g][pattern][col] of the 16 signed sums of dd·α (zero border pad);
-  ;; 2. per pixel, 8 at a time, and input channel: the sum of the table rows listed in O (mrbOffsets;
-  ;;    span bytes per group of 4 input channels), out = [res +] sum·est'(ex).
+  ;; 2. per pixel, 8 at a time, and input channel: the sum of the table rows listed in O (mrbOffsets),
+  ;;    out = [res +] sum·est'(ex); in passes over parts of the list (O: [pass][C/4][span bytes]), each
+  ;;    reading fewer table groups (a C = 64 table's rows for one output row overflow L1: measured
+  ;;    ~1.5× slower in one pass).
   ;; W: a multiple of 8; C: of 4. E: C/4·16·(H+2pad)·(W+2pad) floats.
   ${signature('mrbTableDx')}
     (local $off i32) (local $dyv v128) (local $cvv v128) (local $dd v128) (local $sl v128) (local $da v128) (local $sd v128) (local $sy v128)
     (local $Hp i32) (local $Wp i32) (local $G i32) (local $plane i32) (local $rs i32) (local $gbB i32) (local $bb i32) (local $dcp i32)
     (local $cg i32) (local $g i32) (local $q i32) (local $end i32) (local $pix i32)
     (local $n i32) (local $h i32) (local $w0 i32) (local $src i32) (local $dst i32) (local $ob i32)
-    (local $eb i32) (local $po i32) (local $pend i32) (local $base i32)
+    (local $eb i32) (local $po i32) (local $pend i32) (local $base i32) (local $pass i32) (local $last i32)
     (local $o0 i32) (local $o1 i32) (local $o2 i32) (local $o3 i32)
     (local $ste v128) (local $ra v128) (local $rb v128) (local $ev v128) (local $av v128)
     (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
@@ -278,13 +302,16 @@ export const mrbTableDxWat = String.raw`
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br_if $bh (i32.lt_u (local.get $h) (local.get $H))))
       ;; 2. lookups: 8 pixels (two 4-pixel tiles) x 4 input channels per accumulator set
+      (local.set $pass (i32.const 0))
+      (loop $lp
+      (local.set $last (i32.eq (i32.add (local.get $pass) (i32.const 1)) (local.get $passes)))
       (local.set $h (i32.const 0))
       (loop $lh
         (local.set $w0 (i32.const 0))
         (loop $lw
           (local.set $eb (i32.add (local.get $E) (i32.shl (i32.add (i32.mul (local.get $h) (local.get $rs)) (local.get $w0)) (i32.const 2))))
           (local.set $base (i32.mul (local.get $ob) (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $H)) (local.get $h)) (local.get $W)) (local.get $w0))))
-          (local.set $po (local.get $O))
+          (local.set $po (i32.add (local.get $O) (i32.mul (i32.mul (local.get $pass) (local.get $G)) (local.get $span))))
           (local.set $cg (i32.const 0))
           (loop $lc
             ${zeroAcc}
@@ -314,6 +341,8 @@ export const mrbTableDxWat = String.raw`
           (br_if $lw (i32.lt_u (local.get $w0) (local.get $W))))
         (local.set $h (i32.add (local.get $h) (i32.const 1)))
         (br_if $lh (i32.lt_u (local.get $h) (local.get $H))))
+      (local.set $pass (i32.add (local.get $pass) (i32.const 1)))
+      (br_if $lp (i32.lt_u (local.get $pass) (local.get $passes))))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br_if $ln (i32.lt_u (local.get $n) (local.get $N)))))
 `;

@@ -15,6 +15,18 @@ export const MRB_BRANCHES = [[1, 5, 1], [1, 5, 2], [5, 1, 1], [5, 1, 2]] as cons
 const BRANCH_INPUTS = ['w0', 'w1', 'w2', 'w3'] as const;
 /** The table's zero border: the widest branch tap reaches 4 pixels. */
 const PAD = 4;
+/** Table bytes one lookup pass may read per output row (L1d is 48 KB here). */
+const PASS_BYTES = 48 << 10;
+
+/**
+ * Lookup passes over parts of the table's groups (mrbTableDx): the fewest whose table rows for one
+ * output row (`rows` table rows of `groups` groups, 16 patterns of `width` floats each) fit PASS_BYTES.
+ */
+export function lookupPasses(groups: number, rows: number, width: number): number {
+  let p = 1;
+  while (p < groups && (groups % p || rows * (groups / p) * 16 * width * 4 > PASS_BYTES)) p++;
+  return p;
+}
 
 /** The activations' parameters as kernel pointers: θ = δ = 0 selects PReLU. */
 function actPtrs(inputs: tf.NamedTensorInfoMap, ptr: (t: Info) => number, which: 'M' | 'C') {
@@ -75,12 +87,16 @@ export function registerMrbBlockKernels(): void {
     const dwc = out((inputs.wc as Info).shape);
     const vecs = Array.from({ length: rp ? 6 : 2 }, () => out([C]));
     const [dslopeM, dslopeC, dthM, ddlM, dthC, ddlC] = vecs.map(ptr).concat([0, 0, 0, 0]);
-    const span3 = 9 * G * 16;
-    const span2 = 5 * G * 16;
+    // Lookup passes, each over a part of every conv's groups: spans are bytes per 4 input channels and pass.
+    const gb = G / 4;
+    const p3 = lookupPasses(G, 3, W + 2);
+    const p2 = lookupPasses(gb, 1 + 1 + 5 + 5, W + 2 * PAD);
+    const span3 = (9 * G * 16) / p3;
+    const span2 = (5 * G * 16) / p2;
     const fmap = npix * C * 4;
     const sizes = {
-      o3: G * span3,
-      o2: G * span2,
+      o3: G * span3 * p3,
+      o2: G * span2 * p2,
       e: G * 16 * (H + 2 * PAD) * (W + 2 * PAD) * 4,
       dm: fmap,
       dc: fmap,
@@ -103,8 +119,8 @@ export function registerMrbBlockKernels(): void {
       const wc = ptr(inputs.wc as Info);
       const nanFill = (t: Info) => b.typedArrayFromHeap(t).fill(NaN);
       // The 3×3 conv: its activation's backward, the input gradient into dm (through sign m), dW.
-      k.mrbOffsets(wc, at.o3, span3, C, C, 3, 3, 1, 0, G, W, 1);
-      k.mrbTableDx(ptr(dy), ptr(inputs.tc as Info), ptr(inputs.slopeC as Info), alphaC, at.o3, span3, at.e, ptr(inputs.m as Info), 0, at.dm, at.dc, dslopeC, dthC, ddlC, N, H, W, C, 1, G, estAct);
+      for (let p = 0, ng = G / p3; p < p3; p++) k.mrbOffsets(wc + p * ng * 16, at.o3 + p * G * span3, span3, C, C, ng, 3, 3, 1, p * ng, G, W, 1);
+      k.mrbTableDx(ptr(dy), ptr(inputs.tc as Info), ptr(inputs.slopeC as Info), alphaC, at.o3, span3, p3, at.e, ptr(inputs.m as Info), 0, at.dm, at.dc, dslopeC, dthC, ddlC, N, H, W, C, 1, G, estAct);
       if (k.packSigns(ptr(inputs.m as Info), at.a, npix * words)) nanFill(dwc);
       else {
         k.binWeightGrad(at.a, at.dc, at.raw, at.tab, N, H, W, words, C, 3, 3, 1);
@@ -113,9 +129,10 @@ export function registerMrbBlockKernels(): void {
       // The four branches: their activation's backward, one table pass for their input gradients
       // (plus the skip), and each branch's dW from its slice of the concat's gradient.
       MRB_BRANCHES.forEach(([kh, kw, dil], i) => {
-        k.mrbOffsets(ptr(inputs[BRANCH_INPUTS[i]] as Info), at.o2 + i * 5 * (G / 4) * 16, span2, C, q, kh, kw, dil, i * (G / 4), G, W, PAD);
+        const w = ptr(inputs[BRANCH_INPUTS[i]] as Info);
+        for (let p = 0, ng = gb / p2; p < p2; p++) k.mrbOffsets(w + p * ng * 16, at.o2 + p * G * span2 + i * 5 * ng * 16, span2, C, q, ng, kh, kw, dil, i * gb + p * ng, G, W, PAD);
       });
-      k.mrbTableDx(at.dm, ptr(inputs.tcat as Info), ptr(inputs.slopeM as Info), alpha, at.o2, span2, at.e, ptr(h), ptr(dy), ptr(dh), at.dcat, dslopeM, dthM, ddlM, N, H, W, C, PAD, G / 4, estAct);
+      k.mrbTableDx(at.dm, ptr(inputs.tcat as Info), ptr(inputs.slopeM as Info), alpha, at.o2, span2, p2, at.e, ptr(h), ptr(dy), ptr(dh), at.dcat, dslopeM, dthM, ddlM, N, H, W, C, PAD, gb, estAct);
       const nanH = k.packSigns(ptr(h), at.a, npix * words);
       MRB_BRANCHES.forEach(([kh, kw, dil], i) => {
         if (nanH) return nanFill(dws[i]);
