@@ -38,3 +38,11 @@ export function bicubicKernel(s: number): Float32Array {
       for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) out[(y * 5 + x) * s * s + i * s + j] = t[i][y] * t[j][x];
   return out;
 }
+
+/** The 1-D taps as the engine's finishRows reads them: [s][5] float32, phase-major (the 2-D kernel is their product). */
+export function bicubicTaps1dF32(s: number): Float32Array {
+  const t = bicubicTaps1d(s);
+  const out = new Float32Array(5 * s);
+  t.forEach((row, i) => out.set(row, 5 * i));
+  return out;
+}

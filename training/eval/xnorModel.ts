@@ -20,6 +20,8 @@ export function kernelModule(fma: boolean, shared: boolean): Promise<WebAssembly
   let m = modules.get(key);
   if (!m) {
     m = (async () => {
+      // Relaxed SIMD is behind a V8 flag on Node 20: relaxedSimdAvailable sets it.
+      if (fma && !relaxedSimdAvailable()) throw new Error('this Node has no relaxed SIMD');
       const wabt = await (await import('wabt')).default();
       const mod = wabt.parseWat('bitsr-kernels.wat', kernelModuleWat({ fma, shared }), { simd: true, relaxed_simd: fma, threads: shared });
       try {

@@ -5,7 +5,7 @@
  * call over rows (dispatch.ts), on one thread or split over a pool.
  */
 import type { RgbImage } from '../../core/image';
-import { bicubicKernel } from '../../model/bicubicKernel';
+import { bicubicTaps1dF32 } from '../../model/bicubicKernel';
 import { packFloatConvBias, packFloatConvWeights } from '../../kernels/packFloat';
 import { packBinaryConvWeights } from '../../kernels/packWeights';
 import { KERNELS, type Kernels } from '../../kernels/spec';
@@ -268,7 +268,7 @@ export class XnorExecutor {
     }
   }
 
-  /** A per-channel vector (or the bicubic kernel) in the weight region, placed once. */
+  /** A per-channel vector (or the 1-D bicubic taps) in the weight region, placed once. */
   private vector(v: Float32Array): number {
     let e = this.weights.get(v);
     if (!e) this.weights.set(v, (e = { w: this.heap.putF32(v) }));
@@ -276,7 +276,7 @@ export class XnorExecutor {
   }
 
   private bicubic(s: number): number {
-    return this.vector((this.bicubicKernels[s] ??= bicubicKernel(s)));
+    return this.vector((this.bicubicKernels[s] ??= bicubicTaps1dF32(s)));
   }
   private readonly bicubicKernels: Record<number, Float32Array> = {};
 }

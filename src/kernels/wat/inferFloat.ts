@@ -122,29 +122,31 @@ const mirrorWat = String.raw`
     (select (i32.sub (i32.sub (local.get $n2) (i32.const 1)) (local.get $m)) (local.get $m) (i32.ge_s (local.get $m) (local.get $n))))
 `;
 
-const taps = Array.from({ length: 25 }, (_, t) => t);
-/** Tap t = dy·5 + dx of the bicubic kernel for the phase at $kq: the kernel pointer steps ss floats per tap. */
-const kTap = (t: number) => (t ? `(i32.add ${get('kq')} (i32.mul ${get('ss4')} (i32.const ${t})))` : get('kq'));
+/** Tap d (0..4) of the 1-D bicubic taps of the phase at pointer local `kp` (5 floats per phase). */
+const tap1 = (kp: string, d: number) => (d ? `(i32.add ${get(kp)} (i32.const ${4 * d}))` : get(kp));
 
 /**
  * finishRows: the network's last steps for LR rows [h0, h1), writing output rows [s·h0, s·h1):
  *   out[c, s·h + i, s·w + j] = clip((t[h, w, c·s² + i·s + j] + anchor) + mean_c, 0, 1)
  * t: the tail conv's output [H, W, 3·s²] (NHWC; DepthToSpace 'CRD' channel order); out: planar
- * [3, s·H, s·W]; lr: planar [3, H, W] in [0, 1]; k: bicubicKernel(s), [5][5][s·s] floats, or 0 for a
- * model without the anchor (then lr is not read). anchor = the 5×5 phase kernel over lr − mean_c,
- * symmetric-padded by 2 (= MATLAB imresize ×s; ONNX's Slice/Concat padding for H, W >= 2; a 1-pixel
- * side repeats its pixel, as imresize does, where the exported graph's Conv fails).
+ * [3, s·H, s·W]; lr: planar [3, H, W] in [0, 1]; k: the 1-D bicubic taps bicubicTaps1d(s) as
+ * [s][5] floats (phase-major), or 0 for a model without the anchor (then lr is not read).
+ * anchor = Σ_dy k[i][dy] · Σ_dx k[j][dx] · (lr − mean_c) over the 5×5 window, symmetric-padded by 2
+ * (= MATLAB imresize ×s, whose 2-D kernel is this product; ONNX's Slice/Concat padding for H, W >= 2;
+ * a 1-pixel side repeats its pixel, as imresize does, where the exported graph's Conv fails).
+ * Separable: per phase column j the 5 row sums are shared by the s phase rows i (s·25 + s²·5
+ * multiply-adds per pixel instead of s²·25), and only a handful of vectors stay live.
  * Interior: 4 LR pixels per vector; borders and narrow images: one pixel at a time.
  */
 export const finishRowsWat = (fma: boolean) => String.raw`
   ${mirrorWat}
   ${signature('finishRows')}
-    (local $c i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $q i32) (local $ss i32)
-    (local $ss4 i32) (local $tc4 i32) (local $s4 i32) (local $oRow i32) (local $lp i32) (local $kq i32) (local $tp i32) (local $o i32)
+    (local $c i32) (local $h i32) (local $w i32) (local $i i32) (local $j i32) (local $ss i32)
+    (local $ss4 i32) (local $tc4 i32) (local $s4 i32) (local $oRow i32) (local $lp i32) (local $kj i32) (local $ki i32) (local $tp i32) (local $tp0 i32) (local $o i32)
     (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32) (local $r4 i32)
     (local $cc0 i32) (local $cc1 i32) (local $cc2 i32) (local $cc3 i32) (local $cc4 i32)
-    (local $mc f32) (local $fa f32) (local $mv v128) (local $acc v128) (local $tv v128) (local $kv v128)
-    ${taps.map((t) => `(local $x${t} v128)`).join(' ')}
+    (local $mc f32) (local $fa f32) (local $fr f32) (local $mv v128) (local $acc v128) (local $tv v128) (local $kv v128)
+    (local $H0 v128) (local $H1 v128) (local $H2 v128) (local $H3 v128) (local $H4 v128)
     (if (i32.or (i32.ge_s ${get('h0')} ${get('h1')}) (i32.le_s ${get('W')} (i32.const 0))) (then (return)))
     (local.set $ss (i32.mul ${get('s')} ${get('s')}))
     (local.set $ss4 (i32.shl ${get('ss')} (i32.const 2)))
@@ -161,52 +163,58 @@ export const finishRowsWat = (fma: boolean) => String.raw`
         ${[0, 1, 2, 3, 4].map((d) => `(local.set $r${d} (i32.add ${get('lp')} (i32.shl (i32.mul (call $inferMirror (i32.add ${get('h')} (i32.const ${d - 2})) ${get('H')}) ${get('W')}) (i32.const 2))))`).join('\n        ')}
         (local.set $w (i32.const 0))
         (loop $lw
+          (local.set $tp0 (i32.add ${get('t')} (i32.add (i32.mul (i32.add (i32.mul ${get('h')} ${get('W')}) ${get('w')}) ${get('tc4')}) (i32.mul ${get('c')} ${get('ss4')}))))
           (if (i32.and (i32.ne ${get('k')} (i32.const 0)) (i32.and (i32.ge_s ${get('w')} (i32.const 2)) (i32.le_s (i32.add ${get('w')} (i32.const 6)) ${get('W')})))
             (then
-              ;; 4 LR pixels w..w+3: the 25 centred input vectors, then every phase from them
-              ${taps.map((t) => `(local.set $x${t} (f32x4.sub (v128.load (i32.add ${get(`r${Math.floor(t / 5)}`)} (i32.shl (i32.add ${get('w')} (i32.const ${(t % 5) - 2})) (i32.const 2)))) ${get('mv')}))`).join('\n              ')}
-              (local.set $tp (i32.add ${get('t')} (i32.add (i32.mul (i32.add (i32.mul ${get('h')} ${get('W')}) ${get('w')}) ${get('tc4')}) (i32.mul ${get('c')} ${get('ss4')}))))
-              (local.set $kq ${get('k')})
-              (local.set $i (i32.const 0))
-              (loop $lpi
-                (local.set $o (i32.add ${get('out')} (i32.add (i32.mul (i32.add (i32.mul (i32.mul ${get('c')} ${get('s')}) ${get('H')}) (i32.add (i32.mul ${get('h')} ${get('s')}) ${get('i')})) ${get('oRow')}) (i32.mul ${get('w')} ${get('s4')}))))
-                (local.set $j (i32.const 0))
-                (loop $lpj
-                  (local.set $kv (v128.load32_splat ${kTap(0)}))
-                  (local.set $acc (f32x4.mul ${get('kv')} ${get('x0')}))
-                  ${taps.slice(1).map((t) => `(local.set $kv (v128.load32_splat ${kTap(t)}))
-                  (local.set $acc ${madd(fma, '$kv', `$x${t}`, '$acc')})`).join('\n                  ')}
+              ;; 4 LR pixels w..w+3; per phase column j the 5 horizontally filtered rows, then each phase row i
+              (local.set $j (i32.const 0))
+              (loop $lpj
+                (local.set $kj (i32.add ${get('k')} (i32.mul ${get('j')} (i32.const 20))))
+                ${[0, 1, 2, 3, 4].map((r) => [0, 1, 2, 3, 4].map((dx) => {
+                  const x = `(f32x4.sub (v128.load (i32.add ${get(`r${r}`)} (i32.shl (i32.add ${get('w')} (i32.const ${dx - 2})) (i32.const 2)))) ${get('mv')})`;
+                  const kv = `(local.set $kv (v128.load32_splat ${tap1('kj', dx)}))`;
+                  return dx === 0
+                    ? `${kv}\n                (local.set $H${r} (f32x4.mul ${get('kv')} ${x}))`
+                    : `${kv}\n                (local.set $tv ${x})\n                (local.set $H${r} ${madd(fma, '$kv', '$tv', `$H${r}`)})`;
+                }).join('\n                ')).join('\n                ')}
+                (local.set $i (i32.const 0))
+                (loop $lpi
+                  (local.set $ki (i32.add ${get('k')} (i32.mul ${get('i')} (i32.const 20))))
+                  (local.set $kv (v128.load32_splat ${tap1('ki', 0)}))
+                  (local.set $acc (f32x4.mul ${get('kv')} ${get('H0')}))
+                  ${[1, 2, 3, 4].map((dy) => `(local.set $kv (v128.load32_splat ${tap1('ki', dy)}))
+                  (local.set $acc ${madd(fma, '$kv', `$H${dy}`, '$acc')})`).join('\n                  ')}
+                  (local.set $tp (i32.add ${get('tp0')} (i32.shl (i32.add (i32.mul ${get('i')} ${get('s')}) ${get('j')}) (i32.const 2))))
                   (local.set $tv (f32x4.splat (f32.load ${get('tp')})))
                   ${[1, 2, 3].map((l) => `(local.set $tv (f32x4.replace_lane ${l} ${get('tv')} (f32.load (i32.add ${get('tp')} (i32.mul ${get('tc4')} (i32.const ${l}))))))`).join('\n                  ')}
                   (local.set $acc (f32x4.min (f32x4.max (f32x4.add (f32x4.add ${get('tv')} ${get('acc')}) ${get('mv')}) (v128.const f32x4 0 0 0 0)) (v128.const f32x4 1 1 1 1)))
+                  (local.set $o (i32.add ${get('out')} (i32.add (i32.mul (i32.add (i32.mul (i32.mul ${get('c')} ${get('s')}) ${get('H')}) (i32.add (i32.mul ${get('h')} ${get('s')}) ${get('i')})) ${get('oRow')}) (i32.add (i32.mul ${get('w')} ${get('s4')}) (i32.shl ${get('j')} (i32.const 2))))))
                   ${[0, 1, 2, 3].map((l) => `(f32.store ${l ? `(i32.add ${get('o')} (i32.mul ${get('s4')} (i32.const ${l})))` : get('o')} (f32x4.extract_lane ${l} ${get('acc')}))`).join('\n                  ')}
-                  (local.set $o (i32.add ${get('o')} (i32.const 4)))
-                  (local.set $tp (i32.add ${get('tp')} (i32.const 4)))
-                  (local.set $kq (i32.add ${get('kq')} (i32.const 4)))
-                  (local.set $j (i32.add ${get('j')} (i32.const 1)))
-                  (br_if $lpj (i32.lt_s ${get('j')} ${get('s')})))
-                (local.set $i (i32.add ${get('i')} (i32.const 1)))
-                (br_if $lpi (i32.lt_s ${get('i')} ${get('s')})))
+                  (local.set $i (i32.add ${get('i')} (i32.const 1)))
+                  (br_if $lpi (i32.lt_s ${get('i')} ${get('s')})))
+                (local.set $j (i32.add ${get('j')} (i32.const 1)))
+                (br_if $lpj (i32.lt_s ${get('j')} ${get('s')})))
               (local.set $w (i32.add ${get('w')} (i32.const 4))))
             (else
               ;; one LR pixel, mirrored columns
               ${[0, 1, 2, 3, 4].map((d) => `(local.set $cc${d} (i32.shl (call $inferMirror (i32.add ${get('w')} (i32.const ${d - 2})) ${get('W')}) (i32.const 2)))`).join('\n              ')}
-              (local.set $tp (i32.add ${get('t')} (i32.add (i32.mul (i32.add (i32.mul ${get('h')} ${get('W')}) ${get('w')}) ${get('tc4')}) (i32.mul ${get('c')} ${get('ss4')}))))
-              (local.set $kq ${get('k')})
               (local.set $i (i32.const 0))
               (loop $lsi
+                (local.set $ki (i32.add ${get('k')} (i32.mul ${get('i')} (i32.const 20))))
                 (local.set $o (i32.add ${get('out')} (i32.add (i32.mul (i32.add (i32.mul (i32.mul ${get('c')} ${get('s')}) ${get('H')}) (i32.add (i32.mul ${get('h')} ${get('s')}) ${get('i')})) ${get('oRow')}) (i32.mul ${get('w')} ${get('s4')}))))
+                (local.set $tp (i32.add ${get('tp0')} (i32.shl (i32.mul ${get('i')} ${get('s')}) (i32.const 2))))
                 (local.set $j (i32.const 0))
                 (loop $lsj
+                  (local.set $kj (i32.add ${get('k')} (i32.mul ${get('j')} (i32.const 20))))
                   (local.set $fa (f32.const 0))
                   (if ${get('k')}
                     (then
-                      (local.set $fa (f32.mul (f32.load ${kTap(0)}) (f32.sub (f32.load (i32.add ${get('r0')} ${get('cc0')})) ${get('mc')})))
-                      ${taps.slice(1).map((t) => `(local.set $fa (f32.add ${get('fa')} (f32.mul (f32.load ${kTap(t)}) (f32.sub (f32.load (i32.add ${get(`r${Math.floor(t / 5)}`)} ${get(`cc${t % 5}`)})) ${get('mc')}))))`).join('\n                      ')}))
+                      ${[0, 1, 2, 3, 4].map((dy) => `(local.set $fr (f32.mul (f32.load ${tap1('kj', 0)}) (f32.sub (f32.load (i32.add ${get(`r${dy}`)} ${get('cc0')})) ${get('mc')})))
+                      ${[1, 2, 3, 4].map((dx) => `(local.set $fr (f32.add ${get('fr')} (f32.mul (f32.load ${tap1('kj', dx)}) (f32.sub (f32.load (i32.add ${get(`r${dy}`)} ${get(`cc${dx}`)})) ${get('mc')}))))`).join('\n                      ')}
+                      (local.set $fa ${dy ? `(f32.add ${get('fa')} (f32.mul (f32.load ${tap1('ki', dy)}) ${get('fr')}))` : `(f32.mul (f32.load ${tap1('ki', 0)}) ${get('fr')})`})`).join('\n                      ')}))
                   (f32.store ${get('o')} (f32.min (f32.max (f32.add (f32.add (f32.load ${get('tp')}) ${get('fa')}) ${get('mc')}) (f32.const 0)) (f32.const 1)))
                   (local.set $o (i32.add ${get('o')} (i32.const 4)))
                   (local.set $tp (i32.add ${get('tp')} (i32.const 4)))
-                  (local.set $kq (i32.add ${get('kq')} (i32.const 4)))
                   (local.set $j (i32.add ${get('j')} (i32.const 1)))
                   (br_if $lsj (i32.lt_s ${get('j')} ${get('s')})))
                 (local.set $i (i32.add ${get('i')} (i32.const 1)))
