@@ -5,6 +5,7 @@
  */
 import { binaryBlockDxWat, binWeightGradWat } from './wat/binaryBlock';
 import { convWat, convWeightGradWat } from './wat/conv';
+import { distillWat } from './wat/distill';
 import { elementwiseWat } from './wat/elementwise';
 import { inferBinaryWat } from './wat/inferBinary';
 import { inferFloatWat } from './wat/inferFloat';
@@ -34,6 +35,7 @@ ${binaryBlockDxWat}
 ${signGradWat}
 ${xnorConv32Wat}
 ${mrbBlockWat}
+${distillWat}
 ${inferBinaryWat(v.fma)}
 ${inferFloatWat(v.fma)}
 )`;

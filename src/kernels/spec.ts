@@ -37,6 +37,9 @@ export const KERNELS = {
   mrbConv3x3: { params: ['a', 'wb', 'alpha', 'theta', 'slope', 'delta', 't', 'y', 'res', 'N', 'H', 'W', 'words'] },
   mrbOffsets: { params: ['w', 'O', 'stride', 'cin', 'cout', 'ng', 'kh', 'kw', 'dil', 'g0', 'G', 'W', 'pad'] },
   mrbTableDx: { params: ['dy', 'cx', 'slope', 'alpha', 'O', 'span', 'passes', 'E', 'ex', 'res', 'out', 'dcOut', 'dsl', 'dth', 'ddl', 'N', 'H', 'W', 'C', 'pad', 'gb', 'est'], scratch: 'E: sign-pattern table; O: mrbOffsets lookups' },
+  // Distillation's KL over channels (src/kernels/wat/distill.ts): scale · the sum over pixels into out[0]; its gradient times g[0]·scale.
+  klChannels: { params: ['s', 't', 'out', 'npix', 'C', 'scale'], f32: ['scale'] },
+  klChannelsGrad: { params: ['s', 't', 'g', 'ds', 'dt', 'npix', 'C', 'scale'], f32: ['scale'] },
   // Binary conv for inference (src/kernels/wat/inferBinary.ts): N = 1, 'same', output rows [h0, h1),
   // wb from packBinaryConvWeights, ystride in floats; slope/res/sgn: 0 = none. Memory scratch only the
   // instance's own from xnorScratch (so threads with one instance each may split a layer by rows).

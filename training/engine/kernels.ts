@@ -12,11 +12,13 @@
  *   backward and the binary conv's weight gradient by sign-pattern tables (binaryBlock); the conv
  *   backward for an output gradient of ±c, the tail under the L1 loss (signGrad); the fused MRB's
  *   forward and backward (mrbBlock);
+ * - distillation's KL over channels and its gradient, one pass each (distill; JS on cpu);
  * - Identity on wasm shares the tensor's data instead of copying it (copies).
  */
 import { registerBinaryBlockKernels } from './kernels/binaryBlock';
 import { registerConvKernels } from './kernels/conv';
 import { registerCopyKernels } from './kernels/copies';
+import { registerDistillKernels } from './kernels/distill';
 import { registerElementwiseKernels } from './kernels/elementwise';
 import { registerMrbBlockKernels } from './kernels/mrbBlock';
 import { registerSignGradKernels } from './kernels/signGrad';
@@ -45,4 +47,5 @@ export function registerKernels(): void {
   registerBinaryBlockKernels();
   registerSignGradKernels();
   registerMrbBlockKernels();
+  registerDistillKernels();
 }

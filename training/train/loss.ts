@@ -6,15 +6,12 @@
  * with the softmax over channels and the KL averaged over pixels. Pure tensor functions: the
  * worker calls them inside `tf.variableGrads`.
  */
+import { klChannels } from '../engine/klChannels';
 import { tf } from '../engine/tf';
 import type { DistillConfig } from './config';
 
-/** KL(softmax(s) || softmax(t)) over channels, mean over pixels. */
-export function klChannels(s: tf.Tensor, t: tf.Tensor): tf.Scalar {
-  const ls = tf.logSoftmax(s, -1);
-  const lt = tf.logSoftmax(t, -1);
-  return tf.mean(tf.sum(tf.mul(tf.exp(ls), tf.sub(ls, lt)), -1));
-}
+/** KL(softmax(s) || softmax(t)) over channels, mean over pixels (one fused op each way). */
+export { klChannels };
 
 /**
  * The loss of one batch: `out` the student's output, `target` the HR (both in the same layout),
