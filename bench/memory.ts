@@ -6,10 +6,11 @@
  * (wasm EP). Every 100 ms it sums the proportional set size (PSS, /proc/PID/smaps_rollup) of the
  * Chromium process tree, so shared pages are counted once. Prints a JSON report.
  */
+import { checkModelsAndJson } from './benchArgs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
 import { generatedPng } from '../tests/helpers/images';
 
@@ -50,9 +51,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--') continue;
     else throw new Error(`unknown argument ${k}`);
   }
-  if (![2, 3, 4].every((s) => existsSync(join(a.models, `bitsr-x${s}.onnx`)))) throw new Error(`--models ${a.models} must hold bitsr-x2/x3/x4.onnx`);
-  if (a.json && existsSync(a.json) && statSync(a.json).isDirectory()) throw new Error(`--json ${a.json} is a directory`);
-  if (a.json && !existsSync(dirname(a.json))) throw new Error(`--json: folder ${dirname(a.json)} does not exist`);
+  checkModelsAndJson(a.models, a.json);
   return a;
 }
 

@@ -7,10 +7,11 @@
  * one 64×48 image. Prints a JSON array, one entry per engine: the bytes at load and after the
  * image, the engine the page reported, and the bytes of every file.
  */
+import { checkModelsAndJson } from './benchArgs';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { CHROMIUM, hasChromium, ROOT, serve } from '../tests/e2e/harness';
 import { firstVisit } from '../tests/e2e/transfer';
 
@@ -41,9 +42,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--') continue;
     else throw new Error(`unknown argument ${k}`);
   }
-  if (![2, 3, 4].every((s) => existsSync(join(a.models, `bitsr-x${s}.onnx`)))) throw new Error(`--models ${a.models} must hold bitsr-x2/x3/x4.onnx`);
-  if (a.json && existsSync(a.json) && statSync(a.json).isDirectory()) throw new Error(`--json ${a.json} is a directory`);
-  if (a.json && !existsSync(dirname(a.json))) throw new Error(`--json: folder ${dirname(a.json)} does not exist`);
+  checkModelsAndJson(a.models, a.json);
   return a;
 }
 
