@@ -181,7 +181,7 @@ async function main(): Promise<void> {
           notes: [`${engine === 'xnor-wasm' ? 'binary engine (XNOR/popcount wasm SIMD)' : 'onnxruntime-web wasm EP'}, ${threads} thread(s), crossOriginIsolated`, `app worker path (src/engine), Evaluate mode, tile ${384}`, models.kind],
         });
       }
-      extra[`bitsr:${engine}-${threads}t`] = { warmupMs: r.warmupMs, walls: r.walls, ep: r.ep, errors: r.errors, overheadMsPerScale: r.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, workerOtherMs: x.overheadMs })) };
+      extra[`bitsr:${engine}-${threads}t`] = { warmupMs: r.warmupMs, walls: r.walls, ep: r.ep, errors: r.errors, overheadMsPerScale: r.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, scaleWallMs: x.scaleWallMs, workerOtherMs: x.overheadMs })) };
     }
 
     // ---- bitsr, WebGPU (SwiftShader): few small images ----

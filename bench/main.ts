@@ -34,6 +34,8 @@ interface PerImage {
   outPixels: number;
   psnr: number;
   ssim: number;
+  /** The whole scale in the worker (its `wallMs`), ms. */
+  scaleWallMs?: number;
   /** Worker time for this scale outside inference (bicubic, metrics, PNG encoding), ms. */
   overheadMs?: number;
 }
@@ -80,7 +82,7 @@ async function bitsr(opts: { engine: EngineName; threads?: number; images: Image
     if (m.type === 'decoded') w.last = now;
     if (m.type === 'scale') {
       if (m.ms !== undefined && m.metrics?.sr) {
-        w.scales.push({ image: w.name, scale: m.scale, ms: m.ms, outPixels: m.width * m.height, psnr: m.metrics.sr.psnr, ssim: m.metrics.sr.ssim, overheadMs: now - w.last - m.ms });
+        w.scales.push({ image: w.name, scale: m.scale, ms: m.ms, outPixels: m.width * m.height, psnr: m.metrics.sr.psnr, ssim: m.metrics.sr.ssim, scaleWallMs: m.wallMs, overheadMs: now - w.last - m.ms });
       }
       w.last = now;
     }

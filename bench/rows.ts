@@ -6,8 +6,10 @@
 
 export interface Sample {
   image: string;
-  /** Inference time for this image (after warm-up), ms. */
+  /** Inference time for this image (after warm-up), ms: for bitsr the model's tile runs alone. */
   ms: number;
+  /** bitsr: the whole scale in the app's worker (bicubic, live view, metrics, encoding), ms. */
+  scaleWallMs?: number;
   /** Output pixels (width × height of the SR image). */
   outPixels: number;
   psnr: number;
@@ -34,6 +36,8 @@ export interface Row {
   imageNames: string[];
   medianMs: number | null;
   meanMs: number | null;
+  /** bitsr: median of the whole scale in the app's worker; null for peers. */
+  medianScaleWallMs: number | null;
   /** Output megapixels per second: Σ output pixels / Σ time. */
   outputMPixPerS: number | null;
   /** Mean Y-PSNR (dB) / SSIM over the images, core `evaluate` (shave = scale). */
@@ -94,6 +98,7 @@ export function buildRow(r: RowInput): Row {
     imageNames: s.map((x) => x.image),
     medianMs: round(median(s.map((x) => x.ms)), 1),
     meanMs: round(mean(s.map((x) => x.ms)), 1),
+    medianScaleWallMs: s.length && s.every((x) => x.scaleWallMs !== undefined) ? round(median(s.map((x) => x.scaleWallMs!)), 1) : null,
     outputMPixPerS: s.length && totalMs > 0 ? round(totalPx / totalMs / 1000, 4) : null,
     psnr: round(mean(s.map((x) => x.psnr)), 3),
     ssim: round(mean(s.map((x) => x.ssim)), 4),

@@ -15,8 +15,9 @@
  * - Live results: after each SR tile a 'partial' event gives its core and the output so far, with
  *   (Evaluate) the PSNR of the tiles done (core/metrics RunningPsnr), equal to the final PSNR at
  *   the last tile; the final metrics are computed as before, on the whole image.
- * - A scale's `ms` is inference alone; loading its model (`JobDeps.prepare`) is timed apart as
- *   `startupMs`, so a first image does not look slower than the model is.
+ * - A scale's `ms` is inference alone: the model's tile runs, summed by runTiled. `wallMs` is the
+ *   whole scale (LR, bicubic, live view, metrics, encoding). Loading its model (`JobDeps.prepare`)
+ *   is timed apart as `startupMs` and left out of both, so a first image does not look slower.
  */
 import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
@@ -24,7 +25,7 @@ import { evaluate, RunningPsnr, RunningSsim, type Rect } from '../core/metrics';
 import { makeLr } from '../core/protocol';
 import { inputSizeError, scaleSizeError } from './limits';
 import { SCALES, type MetricPair, type Mode, type Scale } from './protocol';
-import { CancelledError, tileCount, yieldToEventLoop } from './tiler';
+import { CancelledError, tileCount, yieldToEventLoop, type TileTiming } from './tiler';
 
 /** How a scale's model is tiled; undefined when no model is installed for it. */
 export interface ModelSlot {
@@ -59,8 +60,10 @@ export type JobEvent<E = RgbImage> =
       sr?: E;
       /** Evaluate: the mod-cropped ground truth. */
       gt?: E;
-      /** Inference alone, ms. */
+      /** Inference alone: the model's tile runs, without the live view, metrics and encoding, ms. */
       ms?: number;
+      /** The whole scale, from making its LR to its encoded results, ms (model start-up excluded). */
+      wallMs: number;
       /** Model start-up (fetch + session creation) spent for this scale, ms; only when non-zero. */
       startupMs?: number;
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
@@ -77,9 +80,10 @@ export interface JobDeps<E = RgbImage> {
   model(scale: Scale): ModelSlot | undefined;
   /**
    * Runs the model tiled (runTiled, output in `out` when given), calling onTile after each tile
-   * with the tile's core (output pixels) and the output so far (runTiled's onTile arguments).
+   * with the tile's core (output pixels) and the output so far (runTiled's onTile arguments),
+   * and adding the model's own time to `timing` (runTiled's `timing` option).
    */
-  infer(scale: Scale, lr: RgbImage, onTile: (core?: Rect, sofar?: RgbImage) => void, out?: Float32Array): Promise<RgbImage>;
+  infer(scale: Scale, lr: RgbImage, onTile: (core?: Rect, sofar?: RgbImage) => void, timing: TileTiming, out?: Float32Array): Promise<RgbImage>;
   /**
    * Gets the x`scale` model ready before `infer` (fetch, session creation); resolves the ms that
    * took, 0 when it was already loaded. Its time is not counted in the scale's `ms`.
@@ -145,6 +149,7 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
  */
 async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void, out: Float32Array): Promise<void> {
   const { scale } = plan;
+  const started = performance.now();
   const step = async () => {
     await yieldTask();
     if (d.isCancelled()) throw new CancelledError();
@@ -193,9 +198,9 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
         const ssim = runningSsim?.ssim;
         void d.emit({ type: 'partial', scale, done: tilesDone, total: plan.tiles, width, height, region: core, image: sofar, ...(psnr !== undefined ? { psnr } : {}), ...(ssim !== undefined ? { ssim } : {}) });
       };
-      const t0 = performance.now();
-      rgb = await d.infer(scale, lr, afterTile, out);
-      ms = performance.now() - t0;
+      const timing: TileTiming = { runMs: 0 };
+      rgb = await d.infer(scale, lr, afterTile, timing, out);
+      ms = timing.runMs;
     } catch (e) {
       if (e instanceof CancelledError) throw e;
       error = `bitsr could not run on this ${lr.width}×${lr.height} input (${describeFailure(e)}); showing bicubic`;
@@ -212,6 +217,7 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
     scale,
     width,
     height,
+    wallMs: performance.now() - started - startupMs,
     bicubic,
     ...(sr !== undefined ? { sr } : {}),
     ...(gt !== undefined ? { gt } : {}),

@@ -92,6 +92,8 @@ export type FromWorker =
       height: number;
       /** Inference alone (the tiled model runs), ms. */
       ms?: number;
+      /** The whole scale in the worker (LR, bicubic, inference, live view, metrics, encoding), ms. */
+      wallMs: number;
       /** Fetching the model and creating its session, ms: present only when this job created it. */
       startupMs?: number;
       metrics?: { sr?: MetricPair; bicubic: MetricPair };

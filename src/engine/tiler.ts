@@ -33,6 +33,13 @@ export interface TiledOptions {
   yieldTask?: () => Promise<void>;
   /** Storage for the output planes (at least 3·W·H), reused across a job's scales. */
   out?: Float32Array;
+  /** Accumulates the ms spent in `run` (the model alone, edge padding included). */
+  timing?: TileTiming;
+}
+
+/** The model's share of a tiled run: the time inside the tile runner, not the callbacks around it. */
+export interface TileTiming {
+  runMs: number;
 }
 
 export function tileCount(width: number, height: number, tile: number, overlap: number): number {
@@ -70,7 +77,9 @@ export async function runTiled(img: RgbImage, run: TileRunner, o: TiledOptions):
     if (o.isCancelled?.()) throw new CancelledError();
     const t = tiles[i];
     const input = tiles.length === 1 ? rgb : extractTile(rgb, t);
+    const t0 = performance.now();
     const res = await runPadded(input, run, o.scale);
+    if (o.timing) o.timing.runMs += performance.now() - t0;
     if (res.width !== t.w * o.scale || res.height !== t.h * o.scale) {
       throw new Error(`model returned ${res.width}×${res.height} for a ${t.w}×${t.h} tile at x${o.scale}`);
     }

@@ -13,7 +13,7 @@ import { LiveBatcher, liveStep, liveTile } from './live';
 import { describeFailure, runJob } from './pipeline';
 import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
-import { runTiled } from './tiler';
+import { runTiled, type TileTiming } from './tiler';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
@@ -24,9 +24,9 @@ const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
 /** Runs the x`scale` model tiled on `lr`, output in `out` when given (sessions.ts recovers a lost GPU device). */
-function infer(scale: number, lr: RgbImage, job: number, onTile: (core: Rect, sofar: RgbImage) => void, out?: Float32Array): Promise<RgbImage> {
+function infer(scale: number, lr: RgbImage, job: number, onTile: (core: Rect, sofar: RgbImage) => void, timing: TileTiming, out?: Float32Array): Promise<RgbImage> {
   return sessions.run(scale, (s, { tile, overlap }) =>
-    runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile: (_d, _t, core, sofar) => onTile(core, sofar), isCancelled: () => cancelled.has(job), out }),
+    runTiled(lr, (t) => s.run(t, scale), { scale, tile, overlap, onTile: (_d, _t, core, sofar) => onTile(core, sofar), isCancelled: () => cancelled.has(job), out, timing }),
   );
 }
 
@@ -57,7 +57,7 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
     scales,
     model: (scale) => sessions.slot(scale),
     prepare: (scale) => sessions.prepare(scale),
-    infer: (scale, lr, onTile, out) => infer(scale, lr, job, onTile, out),
+    infer: (scale, lr, onTile, timing, out) => infer(scale, lr, job, onTile, timing, out),
     isCancelled: () => cancelled.has(job),
     // One image at a time, so only one RGBA copy is alive at once.
     encode: encoder.encode,

@@ -25,6 +25,14 @@ describe('bench rows', () => {
     expect(r.ssim).toBeCloseTo(31 / 40, 4);
     const empty = buildRow({ ...inputs[0], samples: [] });
     expect(empty).toMatchObject({ images: 0, medianMs: null, outputMPixPerS: null, psnr: null });
+    expect(r.medianScaleWallMs).toBeNull();
+  });
+
+  it('buildRow: the median scale wall time, only when every sample has one', () => {
+    const walls = [500, 300, 400];
+    const withWall = { ...inputs[0], samples: inputs[0].samples.map((x, i) => ({ ...x, scaleWallMs: walls[i] })) };
+    expect(buildRow(withWall).medianScaleWallMs).toBe(400);
+    expect(buildRow({ ...withWall, samples: [...withWall.samples, inputs[0].samples[0]] }).medianScaleWallMs).toBeNull();
   });
 
   it('ratios: bitsr-wasm ÷ each peer, same scale, over common images only', () => {

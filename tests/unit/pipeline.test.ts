@@ -43,9 +43,10 @@ async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts:
     // A copy, as a real encoder makes: the pipeline reuses its output storage across images.
     encode: (im, r) => ({ ...crop(im, 0, 0, r?.width ?? im.width, r?.height ?? im.height), ...(im.grayscale ? { grayscale: true } : {}) }),
     model: (s) => ({ tile: TILE, overlap: overlap(s) }),
-    infer: (s, lr, onTile, out) =>
+    infer: (s, lr, onTile, timing, out) =>
       runTiled(lr, (t) => models.get(s)!.run(t), {
         out,
+        timing,
         scale: s,
         tile: TILE,
         overlap: overlap(s),
@@ -240,6 +241,40 @@ describe('job pipeline over random sizes (fast-check)', () => {
     expect(x4.startupMs).toBeUndefined();
     expect(x2.ms! + x2.startupMs!).toBeLessThanOrEqual(wall);
     expect(x2.ms!).toBeLessThan(wall - 75);
+  });
+
+  it('ms is the model tile runs alone; wallMs is the whole scale, live view and metrics included', async () => {
+    const img = randomImage(40, 36, 9);
+    const busy = (ms: number) => {
+      const t = performance.now();
+      while (performance.now() - t < ms);
+    };
+    let tiles = 0;
+    const events: JobEvent<number>[] = [];
+    await runJob<number>(img, {
+      mode: 'evaluate',
+      scales: [2],
+      encode: () => 0,
+      model: () => ({ tile: 8, overlap: 2 }),
+      // A fake model of 15 ms per tile, and a live view of 25 ms per tile.
+      infer: (s, lr, onTile, timing, out) =>
+        runTiled(
+          lr,
+          async (t) => {
+            busy(15);
+            return imresize(t, s);
+          },
+          { out, timing, scale: s, tile: 8, overlap: 2, onTile: () => (tiles++, busy(25), onTile()) },
+        ),
+      isCancelled: () => false,
+      emit: (e) => void events.push(e),
+    });
+    const x2 = events.find((e) => e.type === 'scale');
+    if (x2?.type !== 'scale') throw new Error('no x2 result');
+    expect(tiles).toBeGreaterThan(1);
+    expect(x2.ms!).toBeGreaterThanOrEqual(15 * tiles);
+    expect(x2.ms!).toBeLessThan(40 * tiles);
+    expect(x2.wallMs).toBeGreaterThanOrEqual(x2.ms! + 25 * tiles);
   });
 
   it('plans from the size alone: oversized inputs and outputs are skipped with the limit named', () => {
