@@ -181,12 +181,14 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
   let error: string | undefined;
   if (d.model(scale)) {
     let rgb: RgbImage;
+    let running: RunningPsnr | undefined;
+    let runningSsim: RunningSsim | undefined;
     try {
       if (d.prepare) startupMs = await d.prepare(scale);
       await step();
       // The live view: each tile's core as it lands, and in Evaluate the PSNR of the tiles so far.
-      const running = d.mode === 'evaluate' ? new RunningPsnr(width, height, scale) : undefined;
-      const runningSsim = d.mode === 'evaluate' ? new RunningSsim(width, height, scale) : undefined;
+      running = d.mode === 'evaluate' ? new RunningPsnr(width, height, scale) : undefined;
+      runningSsim = d.mode === 'evaluate' ? new RunningSsim(width, height, scale) : undefined;
       let tilesDone = 0;
       const afterTile = (core?: Rect, sofar?: RgbImage) => {
         onTile();
@@ -208,7 +210,11 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
     if (!error) {
       // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
       const out = alpha ? { ...rgb!, alpha } : rgb!;
-      srMetrics = evaluateOrSkip(out);
+      // One tile: the running metrics saw every pixel and every SSIM window of the shaved image, so
+      // they are evaluate()'s numbers (the same sums in the same order); no second pass.
+      const p = running?.psnr;
+      const q = runningSsim?.ssim;
+      srMetrics = plan.tiles === 1 && p !== undefined && q !== undefined ? { psnr: p, ssim: q } : evaluateOrSkip(out);
       sr = await d.encode(out);
     }
   } else error = `no x${scale} model is installed (bicubic only)`;

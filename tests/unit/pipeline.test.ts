@@ -33,22 +33,22 @@ afterAll(async () => {
 
 const overlap = (s: Scale) => Number(models.get(s)!.metadata.receptiveRadius);
 
-async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts: { scales?: Scale[]; prepare?: (s: Scale) => Promise<number>; live?: boolean } = {}) {
+async function job(img: RgbImage, mode: Mode, cancelAfterTiles = Infinity, opts: { scales?: Scale[]; prepare?: (s: Scale) => Promise<number>; live?: boolean; tile?: number } = {}) {
   const events: JobEvent[] = [];
   let tiles = 0;
-  const { live, ...deps } = opts;
+  const { live, tile = TILE, ...deps } = opts;
   const r = await runJob<RgbImage>(img, {
     mode,
     ...deps,
     // A copy, as a real encoder makes: the pipeline reuses its output storage across images.
     encode: (im, r) => ({ ...crop(im, 0, 0, r?.width ?? im.width, r?.height ?? im.height), ...(im.grayscale ? { grayscale: true } : {}) }),
-    model: (s) => ({ tile: TILE, overlap: overlap(s) }),
+    model: (s) => ({ tile, overlap: overlap(s) }),
     infer: (s, lr, onTile, timing, out) =>
       runTiled(lr, (t) => models.get(s)!.run(t), {
         out,
         timing,
         scale: s,
-        tile: TILE,
+        tile,
         overlap: overlap(s),
         onTile: (_d, _t, core, sofar) => {
           tiles++;
@@ -117,7 +117,9 @@ describe('job pipeline over random sizes (fast-check)', () => {
 
   it('Evaluate metrics equal the CLI protocol on the mod-cropped copy (odd sizes, ground truth read in place)', async () => {
     const img = randomImage(45, 38, 12);
-    const { events } = await job(img, 'evaluate');
+    // Several tiles per scale (final metrics from a whole-image pass), and one tile with the live
+    // view on (final metrics are the running ones).
+    for (const { events } of [await job(img, 'evaluate'), await job(img, 'evaluate', Infinity, { live: true, tile: 64 })])
     for (const s of [2, 3, 4] as Scale[]) {
       const e = events.find((x) => x.type === 'scale' && x.scale === s);
       if (e?.type !== 'scale') throw new Error(`no x${s} result`);
