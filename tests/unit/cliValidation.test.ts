@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { validateAblateArgs } from '../../training/cli/ablate';
+import { ABLATE_SPEC, validateAblateArgs } from '../../training/cli/ablate';
 import { parseArgs, type Args } from '../../training/cli/args';
 import { validateBenchTrainArgs } from '../../training/cli/benchTrain';
 import { EVAL_SPEC, validateEvalArgs } from '../../training/cli/eval';
@@ -74,7 +74,7 @@ describe('train', () => {
 });
 
 describe('ablate, export, results:table, bench:train', () => {
-  const ablateSpec = { options: ['data', 'val', 'steps', 'scale', 'channels', 'blocks', 'workers', 'out', 'json'] };
+  const ablateSpec = ABLATE_SPEC;
   it('ablate', () => {
     const ok = ['--data', set, '--val', set, '--steps', '10', '--out', join(tmp, 'abl')];
     expect(validateAblateArgs(parseArgs(ok, ablateSpec))).toMatchObject({ steps: 10, scale: 4, channels: 32 });
@@ -84,7 +84,11 @@ describe('ablate, export, results:table, bench:train', () => {
       [[...ok, '--channels', '6'], /--channels must be a multiple of 4/],
       [[...ok, '--workers', '16'], /--workers must be 1, 2, 4 or 8/],
       [[...ok, '--json', tmp], /--json .*is a directory/],
+      [[...ok, '--rows', 'btm,mbr'], /--rows: unknown row 'mbr'/],
+      [[...ok, '--jobs', '0'], /--jobs must be a positive integer/],
     ]);
+    // Distillation rows bring their teacher along.
+    expect(validateAblateArgs(parseArgs([...ok, '--rows', 'distill'], ablateSpec)).rows).toEqual(['teacher', 'distill']);
   });
   it('export', () => {
     expect(validateExportArgs(parseArgs(['--info', model], EXPORT_SPEC))).toEqual({ info: model });
