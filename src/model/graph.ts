@@ -14,7 +14,8 @@ export type Init =
   | { kind: 'const'; value: number };
 
 /** Parameter groups get separate optimizer settings (docs/training.md, latent binary weights). */
-export type ParamGroup = 'binary' | 'fp' | 'act';
+/** 'stat': not trained by the optimizer (BatchNorm's running statistics, set from batch statistics). */
+export type ParamGroup = 'binary' | 'fp' | 'act' | 'stat';
 
 export interface ParamSpec {
   name: string;
@@ -32,7 +33,8 @@ export type Op =
   | { op: 'prelu'; in: string; out: string; slope: string }
   | { op: 'rprelu'; in: string; out: string; theta: string; delta: string; slope: string }
   | { op: 'relu'; in: string; out: string }
-  | { op: 'batchnorm'; in: string; out: string; gamma: string; beta: string }
+  /** Ablation only. Training normalises by the batch's statistics; evaluation by `mean`/`variance` (running). */
+  | { op: 'batchnorm'; in: string; out: string; gamma: string; beta: string; mean: string; variance: string }
   | { op: 'concat'; ins: string[]; out: string }
   | { op: 'add'; ins: string[]; out: string }
   | { op: 'pixelshuffle'; in: string; out: string; scale: number } // CRD order: channel c*s*s + i*s + j
@@ -72,7 +74,9 @@ export function buildGraph(cfg: NetConfig): NetGraph {
     if (cfg.batchNorm) {
       params.push({ name: `${name}.bn.gamma`, shape: [ch], init: { kind: 'const', value: 1 }, group: 'act' });
       params.push({ name: `${name}.bn.beta`, shape: [ch], init: { kind: 'const', value: 0 }, group: 'act' });
-      ops.push({ op: 'batchnorm', in: x, out: `${name}.bn`, gamma: `${name}.bn.gamma`, beta: `${name}.bn.beta` });
+      params.push({ name: `${name}.bn.mean`, shape: [ch], init: { kind: 'const', value: 0 }, group: 'stat' });
+      params.push({ name: `${name}.bn.var`, shape: [ch], init: { kind: 'const', value: 1 }, group: 'stat' });
+      ops.push({ op: 'batchnorm', in: x, out: `${name}.bn`, gamma: `${name}.bn.gamma`, beta: `${name}.bn.beta`, mean: `${name}.bn.mean`, variance: `${name}.bn.var` });
       x = `${name}.bn`;
     }
     const out = `${name}.act`;

@@ -53,6 +53,9 @@ export function toTensors(graph: NetGraph, arrays: Record<string, Float32Array>)
   return out;
 }
 
+/** BatchNorm's ε (PyTorch's default). */
+const BN_EPS = 1e-5;
+
 /** How often each graph value is read (kept values count as read). */
 function useCounts(graph: NetGraph, keep: string[]): Map<string, number> {
   const n = new Map<string, number>();
@@ -121,6 +124,12 @@ export interface ForwardOptions {
   depthOutput?: boolean;
   /** false: run every block op by op (the reference the fused blocks are tested against). Default true. */
   fuse?: boolean;
+  /**
+   * Training: BatchNorm normalises by the batch's statistics and writes them here, by the name of
+   * the running statistic they update (the batch mean, and the unbiased batch variance). Without
+   * it, BatchNorm normalises by its running statistics, as at evaluation.
+   */
+  batchStats?: Record<string, Float32Array>;
 }
 
 const bicubicFilters = new Map<number, tf.Tensor4D>();
@@ -216,10 +225,21 @@ export function forward(graph: NetGraph, params: Params, stats: DataStats, x: T4
         y = tf.relu(get(o.in));
         break;
       case 'batchnorm': {
-        // Ablation only: batch statistics (also at evaluation, on the single image).
+        // Ablation only, as BatchNorm is used in practice: batch statistics in training, the running
+        // ones (gathered by the trainer from the batch statistics) at evaluation.
         const xin = get(o.in);
-        const { mean: m, variance } = tf.moments(xin, [0, 1, 2], true);
-        y = tf.add(tf.mul(tf.div(tf.sub(xin, m), tf.sqrt(tf.add(variance, 1e-5))), vec(o.gamma)), vec(o.beta));
+        let m: tf.Tensor;
+        let variance: tf.Tensor;
+        if (opts.batchStats) {
+          ({ mean: m, variance } = tf.moments(xin, [0, 1, 2], true));
+          const n = xin.shape[0] * xin.shape[1] * xin.shape[2];
+          opts.batchStats[o.mean] = m.dataSync() as Float32Array;
+          opts.batchStats[o.variance] = (variance.dataSync() as Float32Array).map((v) => (v * n) / Math.max(1, n - 1));
+        } else {
+          m = vec(o.mean);
+          variance = vec(o.variance);
+        }
+        y = tf.add(tf.mul(tf.div(tf.sub(xin, m), tf.sqrt(tf.add(variance, BN_EPS))), vec(o.gamma)), vec(o.beta));
         break;
       }
       case 'concat':

@@ -34,7 +34,8 @@ export type ToWorker = WorkerRequest & { id: number };
 
 export type WorkerReply =
   /** ms: the worker's own time for the step (weights, batch, forward/backward, gradient copy). */
-  | { type: 'stepped'; loss: number; finite: boolean; ms: number }
+  /** batchStats: BatchNorm's batch statistics of the shard, by running-statistic parameter name. */
+  | { type: 'stepped'; loss: number; finite: boolean; ms: number; batchStats?: Record<string, Float32Array> }
   | { type: 'inferred'; images: Array<{ width: number; height: number; data: Float32Array }> }
   | { type: 'error'; message: string };
 

@@ -21,6 +21,9 @@ import { ParamStore } from './params';
 import { WorkerPool } from './pool';
 import type { WorkerInit } from './protocol';
 
+/** BatchNorm running statistics: running ← (1 − m)·running + m·batch (PyTorch's default m). */
+const BN_MOMENTUM = 0.1;
+
 export interface TrainOptions {
   config: TrainConfig;
   data: string[];
@@ -227,7 +230,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       // Binary latent weights: their own learning-rate scale, and optionally clipped.
       for (const s of layout) {
-        const binary = groupOf.get(s.name) === 'binary';
+        const group = groupOf.get(s.name);
+        if (group === 'stat') {
+          // BatchNorm running statistics: not optimised; moved towards the workers' mean batch statistic.
+          for (let i = 0; i < s.size; i++) {
+            let b = 0;
+            for (const r of res) b += r.batchStats![s.name][i];
+            theta[s.offset + i] = (1 - BN_MOMENTUM) * theta[s.offset + i] + (BN_MOMENTUM * b) / W;
+          }
+          continue;
+        }
+        const binary = group === 'binary';
         adam.update(theta, g0, step + 1, s.offset, s.offset + s.size, binary ? lr * cfg.lrBinaryScale : lr, binary ? cfg.latentClip : 0, 1 / W);
       }
       workerMs.push(Math.max(...res.map((r) => r.ms)));

@@ -46,6 +46,8 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
   const n = msg.refs.length;
   const batch = buildBatch(init.dataset, msg.refs, p);
   if (msg.poison) batch.lr.fill(NaN, 0, 7); // fault injection (tests of the NaN guard)
+  // BatchNorm (ablation): the batch statistics of this shard, for the trainer's running statistics.
+  const batchStats: Record<string, Float32Array> = {};
   const { value, grads } = tf.tidy(() => {
     const x = tf.tensor4d(batch.lr, [n, p, p, 3]);
     // The loss runs in the tail's depth-to-space input layout (forward's depthOutput): the target goes
@@ -61,7 +63,7 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
       tStages = teacher.graph.stages.map((k) => r.kept[k]);
     }
     return tf.variableGrads(() => {
-      const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [], depthOutput: depth });
+      const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [], depthOutput: depth, batchStats });
       const distill = teacher && cfg.distill ? { config: cfg.distill, teacherOut: tOut!, stages: graph.stages.map((k) => r.kept[k]), teacherStages: tStages } : undefined;
       return trainingLoss(r.out, y, distill);
     }, varList);
@@ -75,7 +77,7 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
     gradOut.set(a, s.offset);
   }
   tf.dispose([value, ...Object.values(grads)]);
-  reply({ type: 'stepped', loss, finite, ms: performance.now() - t0 });
+  reply({ type: 'stepped', loss, finite, ms: performance.now() - t0, ...(Object.keys(batchStats).length ? { batchStats } : {}) });
 }
 
 function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
