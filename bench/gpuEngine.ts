@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--dawn <option>]...`
+ * `npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--ort] [--dawn <option>]...`
  *
  * The binary engine's WebGPU kernels (src/engine/xnor/webgpu.ts) on a real GPU from Node, no
  * browser: Dawn through the `webgpu` package (Vulkan on Linux). For each shipped model
@@ -8,6 +8,12 @@
  * tile per size: warm-up, then the median of `--runs` runs, each the whole tile (upload, every
  * kernel, readback), as the app would call it. Prints JSON with the adapter (vendor, architecture,
  * description). Exits 2 when no adapter is found, 1 when the output disagrees with the reference.
+ *
+ * With `--ort`, onnxruntime-node's WebGPU execution provider (the same native WebGPU EP that
+ * onnxruntime-web compiles to wasm, here over Dawn in-process) runs the same .onnx files on the
+ * same tiles, checked against the same reference and timed the same way (session.run: upload,
+ * every node, CPU fallbacks included, readback): the nearest to ort-webgpu a GPU machine without
+ * a browser can measure.
  *
  * Wall time per tile is mostly the host side: copying the mapped output out, and first touching a
  * fresh output array; `reusedOutput` times the same runs writing into one reused array (run's
@@ -30,8 +36,9 @@ import { readPlan } from '../src/engine/xnor/plan';
 import { createGpuModel } from '../src/engine/xnor/webgpu';
 import { maxAbsDiff, parityInputs } from '../tests/helpers/xnorParity';
 import { randomImage } from '../tests/helpers/synthetic';
+import type { RgbImage } from '../src/core/image';
 
-const USAGE = `usage: npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--dawn <option>]...`;
+const USAGE = `usage: npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--ort] [--dawn <option>]...`;
 /** The reference runs in plain loops: validation images stay small. */
 const CHECK_SIZES: [number, number][] = [
   [16, 12],
@@ -44,11 +51,12 @@ interface Args {
   sizes: number[];
   runs: number;
   models: string;
+  ort: boolean;
   dawn: string[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { json: false, sizes: [256, 384], runs: 10, models: resolve(process.cwd(), 'models'), dawn: [] };
+  const a: Args = { json: false, sizes: [256, 384], runs: 10, models: resolve(process.cwd(), 'models'), ort: false, dawn: [] };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = () => {
@@ -60,6 +68,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--sizes') a.sizes = v().split(',').map(Number);
     else if (k === '--runs') a.runs = Number(v());
     else if (k === '--models') a.models = resolve(v());
+    else if (k === '--ort') a.ort = true;
     else if (k === '--dawn') a.dawn.push(v());
     else throw new Error(`unknown argument ${k}\n${USAGE}`);
   }
@@ -121,12 +130,24 @@ async function main(): Promise<number> {
     /** GPU time of each kernel (timestamp queries, median of the runs), when the adapter has them. */
     kernelsMs?: { name: string; ms: number }[];
     kernelsTotalMs?: number;
+    /** --ort: onnxruntime-node's WebGPU EP on the same tile. */
+    ort?: { medianMs: number; minMs: number; mpixOutPerSec: number };
   }[] = [];
+  const ortValidation: { scale: number; width: number; height: number; maxAbsErr: number }[] = [];
+  const ortRun = args.ort ? await ortRunner() : undefined;
   const validation: { scale: number; width: number; height: number; seed: number; margin: number; maxAbsErr: number }[] = [];
   const compileMs: Record<string, number> = {};
   for (const s of [2, 3, 4]) {
     const plan = readPlan(new Uint8Array(readFileSync(join(args.models, `bitsr-x${s}.onnx`))));
     const model = createGpuModel(device, plan);
+    const ortModel = ortRun ? await ortRun(join(args.models, `bitsr-x${s}.onnx`)) : undefined;
+    if (ortModel) {
+      for (const p of parityInputs(plan, CHECK_SIZES)) {
+        const maxAbsErr = maxAbsDiff((await ortModel(p.img)).data, p.ref.data);
+        ortValidation.push({ scale: s, width: p.img.width, height: p.img.height, maxAbsErr });
+        log(`x${s} ${p.img.width}x${p.img.height}: max |ort-webgpu - reference| = ${maxAbsErr.toExponential(2)}`);
+      }
+    }
     const t0 = performance.now();
     await model.ready();
     compileMs[`x${s}`] = performance.now() - t0;
@@ -168,6 +189,17 @@ async function main(): Promise<number> {
         r.kernelsMs = runs[0].map((k, j) => ({ name: k.name, ms: median(runs.map((p) => p[j].ms)) }));
         r.kernelsTotalMs = r.kernelsMs.reduce((a, k) => a + k.ms, 0);
       }
+      if (ortModel) {
+        for (let i = 0; i < 3; i++) await ortModel(img);
+        const t: number[] = [];
+        for (let i = 0; i < args.runs; i++) {
+          const t0 = performance.now();
+          await ortModel(img);
+          t.push(performance.now() - t0);
+        }
+        r.ort = { medianMs: median(t), minMs: Math.min(...t), mpixOutPerSec: (out * out) / 1e6 / (median(t) / 1000) };
+        log(`x${s} ${size}x${size}: ort-webgpu median ${r.ort.medianMs.toFixed(2)} ms (min ${r.ort.minMs.toFixed(2)}), ${r.ort.mpixOutPerSec.toFixed(1)} MP/s out`);
+      }
       results.push(r);
       const p = phasesMs;
       log(
@@ -178,7 +210,7 @@ async function main(): Promise<number> {
     }
     model.release();
   }
-  const ok = !uncaptured && validation.every((v) => v.maxAbsErr <= TOLERANCE);
+  const ok = !uncaptured && validation.every((v) => v.maxAbsErr <= TOLERANCE) && ortValidation.every((v) => v.maxAbsErr <= TOLERANCE);
   const report = {
     bench: 'xnor-webgpu',
     adapter: adapterInfo,
@@ -187,13 +219,29 @@ async function main(): Promise<number> {
     runs: args.runs,
     timing: 'wall clock per tile: upload, all kernels, readback (awaited mapAsync)',
     compileMs,
-    validation: { tolerance: TOLERANCE, ok, cases: validation, ...(uncaptured ? { uncapturedError: uncaptured } : {}) },
+    validation: { tolerance: TOLERANCE, ok, cases: validation, ...(ortValidation.length ? { ort: ortValidation } : {}), ...(uncaptured ? { uncapturedError: uncaptured } : {}) },
     results,
   };
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   device.destroy();
   if (!ok) process.stderr.write(`gpuEngine: the GPU output disagrees with the reference (tolerance ${TOLERANCE})${uncaptured ? `; GPU error: ${uncaptured}` : ''}\n`);
   return ok ? 0 : 1;
+}
+
+/** --ort: a loader of onnxruntime-node WebGPU-EP sessions; each runs a planar RGB tile as the app's engine does. */
+async function ortRunner(): Promise<(file: string) => Promise<(img: RgbImage) => Promise<RgbImage>>> {
+  const ort = await import('onnxruntime-node');
+  return async (file) => {
+    const session = await ort.InferenceSession.create(file, { executionProviders: ['webgpu'] });
+    const [input] = session.inputNames;
+    const [output] = session.outputNames;
+    return async (img) => {
+      const r = await session.run({ [input]: new ort.Tensor('float32', img.data, [1, 3, img.height, img.width]) });
+      const y = r[output];
+      const [, , h, w] = y.dims as number[];
+      return { width: w, height: h, data: y.data as Float32Array };
+    };
+  };
 }
 
 main().then(
