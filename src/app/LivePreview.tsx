@@ -14,7 +14,7 @@ export interface LiveScale {
   done: number;
   total: number;
   psnr?: number;
-  /** SSIM over windows inside finished tiles (core/metrics RunningSsim). */
+  /** SSIM over windows inside finished tiles (core/metrics ScaleScorer). */
   ssim?: number;
   /** Preview-sized: the output scaled by `k` (≤ 1). */
   canvas: HTMLCanvasElement;

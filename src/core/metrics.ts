@@ -148,106 +148,142 @@ export interface Rect {
 }
 
 /**
- * PSNR over the pixels done so far, by the protocol's rules (8-bit Y, `shave` border removed):
- * `add` each finished region (e.g. a tile core, in output pixels) of the width×height SR image
- * once. The squared errors are integers, summed exactly, so once every pixel is added `psnr`
- * equals evaluate()'s PSNR. `hr` may be the uncropped ground truth (its top-left region counts).
+ * The ground truth's protocol luma (8-bit Y of the 8-bit-quantised RGB, color.ts), computed once
+ * for the whole image so that every scale of a job reads it instead of converting it again. A
+ * scale's ground truth is the top-left mod-crop, so its shaved window is a sub-rectangle here.
  */
-/** An output image's size and the protocol's shaved window, which the running metrics clip to. */
-abstract class ShavedWindow {
-  constructor(
-    readonly width: number,
-    readonly height: number,
-    readonly shave: number,
-  ) {}
+export class GroundTruthLuma {
+  readonly y: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+  readonly gray: boolean;
 
-  /** `region` clipped to the shaved window: [x0, x1) × [y0, y1), possibly empty. */
-  protected clip(region: Rect): { x0: number; y0: number; x1: number; y1: number } {
-    return {
-      x0: Math.max(region.x, this.shave),
-      y0: Math.max(region.y, this.shave),
-      x1: Math.min(region.x + region.width, this.width - this.shave),
-      y1: Math.min(region.y + region.height, this.height - this.shave),
-    };
+  constructor(hr: RgbImage) {
+    this.width = hr.width;
+    this.height = hr.height;
+    this.gray = !!hr.grayscale;
+    this.y = new Uint8Array(hr.width * hr.height);
+    lumaInto(hr, 0, hr.width, hr.height, this.gray, this.y);
+  }
+
+  /** The w×h plane whose top-left pixel is (x0, y0). */
+  window(x0: number, y0: number, w: number, h: number): Uint8Array {
+    const out = new Uint8Array(w * h);
+    for (let r = 0; r < h; r++) out.set(this.y.subarray((r + y0) * this.width + x0, (r + y0) * this.width + x0 + w), r * w);
+    return out;
   }
 }
 
-export class RunningPsnr extends ShavedWindow {
+/**
+ * Evaluate-mode scores of one scale, by the protocol's rules (8-bit Y, `shave` = scale pixels off
+ * every border), against the ground truth's luma (GroundTruthLuma, the uncropped image: its
+ * top-left width×height region counts). Every image's luma is computed once:
+ * - `score(img)`: a whole image (the bicubic comparison), equal to evaluate()'s numbers.
+ * - `add(sr, region)`: a finished region of the SR image (a tile core, output pixels), added
+ *   once each: its luma goes into the SR plane. `psnr` is over the pixels added so far: the
+ *   squared errors are integers, summed exactly, so once every pixel is in it is evaluate()'s
+ *   PSNR. `ssim` is the live estimate: the mean SSIM map over the 11×11 windows that lie inside
+ *   one added region (windows straddling two regions are left out).
+ * - `final()`: evaluate()'s numbers for the whole SR image, from the SR plane, without converting
+ *   anything again (and without a second SSIM pass when one region covered the whole window).
+ */
+export class ScaleScorer {
+  private readonly w: number;
+  private readonly h: number;
+  private readonly hr: Uint8Array;
+  private readonly sr: Uint8Array;
   private se = 0;
   private n = 0;
-  private readonly q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
+  private ssimSum = 0;
+  private windows = 0;
+  /** The SSIM of a region that covered the whole window: evaluate()'s, kept as computed. */
+  private whole: number | undefined;
 
-
-  /** Adds `region` of `sr` (an image in the same output coordinates, e.g. the full-size output buffer) against `hr`. */
-  add(sr: RgbImage, hr: RgbImage, region: Rect): void {
-    const { x0, y0, x1, y1 } = this.clip(region);
-    const gray = !!hr.grayscale;
-    const q = this.q;
-    const sn = sr.width * sr.height;
-    const hn = hr.width * hr.height;
-    const s = sr.data;
-    const h = hr.data;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const i = y * sr.width + x;
-        const j = y * hr.width + x;
-        const d = metricLumaOf(q(s[i]), q(s[sn + i]), q(s[2 * sn + i]), gray) - metricLumaOf(q(h[j]), q(h[hn + j]), q(h[2 * hn + j]), gray);
-        this.se += d * d;
-      }
-    }
-    if (x1 > x0 && y1 > y0) this.n += (x1 - x0) * (y1 - y0);
+  constructor(
+    private readonly gt: GroundTruthLuma,
+    readonly width: number,
+    readonly height: number,
+    readonly shave: number,
+  ) {
+    if (gt.width < width || gt.height < height) throw new Error(`size mismatch: SR ${width}x${height} vs HR ${gt.width}x${gt.height}`);
+    this.w = width - 2 * shave;
+    this.h = height - 2 * shave;
+    if (this.w <= 0 || this.h <= 0) throw new Error(`image ${width}x${height} too small to shave ${shave} pixels`);
+    this.hr = gt.window(shave, shave, this.w, this.h);
+    this.sr = new Uint8Array(this.w * this.h);
   }
 
-  /** Pixels counted so far (inside the shaved window). */
+  /** evaluate() of a whole width×height image against the ground truth. */
+  score(img: RgbImage): Metrics {
+    if (img.width !== this.width || img.height !== this.height) throw new Error(`size mismatch: ${img.width}x${img.height} vs ${this.width}x${this.height}`);
+    const a = new Uint8Array(this.w * this.h);
+    lumaInto(img, this.shave, this.w, this.h, this.gt.gray, a);
+    return { psnr: psnrPlanes(a, this.hr), ssim: ssimPlanes(a, this.hr, this.w, this.h) };
+  }
+
+  /** Adds `region` of `sr` (an image in the same output coordinates, e.g. the full-size output buffer). */
+  add(sr: RgbImage, region: Rect): void {
+    const s = this.shave;
+    const x0 = Math.max(region.x, s) - s;
+    const y0 = Math.max(region.y, s) - s;
+    const x1 = Math.min(region.x + region.width, this.width - s) - s;
+    const y1 = Math.min(region.y + region.height, this.height - s) - s;
+    const rw = x1 - x0;
+    const rh = y1 - y0;
+    if (rw <= 0 || rh <= 0) return;
+    const W = sr.width;
+    const N = W * sr.height;
+    const d = sr.data;
+    const gray = this.gt.gray;
+    const a = rw === this.w && rh === this.h ? this.sr : new Uint8Array(rw * rh);
+    const b = a === this.sr ? this.hr : new Uint8Array(rw * rh);
+    let se = 0;
+    for (let y = 0; y < rh; y++) {
+      for (let x = 0; x < rw; x++) {
+        const i = (y + y0 + s) * W + x + x0 + s;
+        const k = (y + y0) * this.w + x + x0;
+        const v = metricLumaOf(q8(d[i]), q8(d[N + i]), q8(d[2 * N + i]), gray);
+        this.sr[k] = v;
+        const diff = v - this.hr[k];
+        se += diff * diff;
+        if (a !== this.sr) {
+          a[y * rw + x] = v;
+          b[y * rw + x] = this.hr[k];
+        }
+      }
+    }
+    this.se += se;
+    this.n += rw * rh;
+    if (rw >= SSIM_WINDOW && rh >= SSIM_WINDOW) {
+      const windows = (rw - SSIM_WINDOW + 1) * (rh - SSIM_WINDOW + 1);
+      const v = ssimPlanes(a, b, rw, rh);
+      this.ssimSum += v * windows;
+      this.windows += windows;
+      if (a === this.sr) this.whole = v;
+    }
+  }
+
+  /** Pixels of the shaved window added so far. */
   get pixels(): number {
     return this.n;
   }
 
-  /** dB; undefined before any pixel of the shaved window is in, +Infinity while identical. */
+  /** dB over the pixels added so far; undefined before any, +Infinity while identical. */
   get psnr(): number | undefined {
     if (this.n === 0) return undefined;
     const mse = this.se / this.n;
     return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
   }
-}
 
-/**
- * SSIM of the tiles done so far, for the live view: the mean of the SSIM map over the 11×11
- * windows that lie inside one finished tile's core (and the shaved window). Windows that straddle
- * two tiles are left out, so this is an estimate until the scale ends; the final SSIM is always
- * computed by evaluate() on the whole image.
- */
-export class RunningSsim extends ShavedWindow {
-  private sum = 0;
-  private n = 0;
-
-
-  add(sr: RgbImage, hr: RgbImage, region: Rect): void {
-    const { x0, y0, x1, y1 } = this.clip(region);
-    const w = x1 - x0;
-    const h = y1 - y0;
-    if (w < SSIM_WINDOW || h < SSIM_WINDOW) return;
-    const gray = !!hr.grayscale;
-    const a = new Uint8Array(w * h);
-    const b = new Uint8Array(w * h);
-    for (const [img, out] of [[sr, a], [hr, b]] as const) {
-      const n = img.width * img.height;
-      const d = img.data;
-      for (let y = 0; y < h; y++) {
-        for (let x = 0; x < w; x++) {
-          const i = (y + y0) * img.width + x + x0;
-          out[y * w + x] = metricLumaOf(q8(d[i]), q8(d[n + i]), q8(d[2 * n + i]), gray);
-        }
-      }
-    }
-    const windows = (w - SSIM_WINDOW + 1) * (h - SSIM_WINDOW + 1);
-    this.sum += ssimPlanes(a, b, w, h) * windows;
-    this.n += windows;
+  /** The live SSIM estimate; undefined until some region holds a whole window. */
+  get ssim(): number | undefined {
+    return this.windows ? this.ssimSum / this.windows : undefined;
   }
 
-  /** undefined until some tile holds a whole window. */
-  get ssim(): number | undefined {
-    return this.n ? this.sum / this.n : undefined;
+  /** evaluate()'s PSNR and SSIM of the SR image; every pixel of the shaved window must be added. */
+  final(): Metrics {
+    if (this.n !== this.w * this.h) throw new Error(`scored ${this.n} of ${this.w * this.h} pixels`);
+    return { psnr: this.psnr!, ssim: this.whole ?? ssimPlanes(this.sr, this.hr, this.w, this.h) };
   }
 }
 

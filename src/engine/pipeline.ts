@@ -13,15 +13,16 @@
  *   in place. A 4096² Evaluate holds the source and one full-size image at a time.
  * - Between tiles and steps the job yields to the event loop and checks for cancellation.
  * - Live results: after each SR tile a 'partial' event gives its core and the output so far, with
- *   (Evaluate) the PSNR of the tiles done (core/metrics RunningPsnr), equal to the final PSNR at
- *   the last tile; the final metrics are computed as before, on the whole image.
+ *   (Evaluate) the PSNR of the tiles done (core/metrics ScaleScorer), equal to the final PSNR at
+ *   the last tile; the final metrics equal evaluate() on the whole image. Each image's luma is
+ *   computed once (the ground truth's once per job) and one SSIM pass serves a one-tile scale.
  * - A scale's `ms` is inference alone: the model's tile runs, summed by runTiled. `wallMs` is the
  *   whole scale (LR, bicubic, live view, metrics, encoding). Loading its model (`JobDeps.prepare`)
  *   is timed apart as `startupMs` and left out of both, so a first image does not look slower.
  */
 import { type Region, type RgbImage } from '../core/image';
 import { imresize } from '../core/imresize';
-import { evaluate, RunningPsnr, RunningSsim, type Rect } from '../core/metrics';
+import { GroundTruthLuma, ScaleScorer, type Rect } from '../core/metrics';
 import { makeLr } from '../core/protocol';
 import { inputSizeError, scaleSizeError } from './limits';
 import { SCALES, type MetricPair, type Mode, type Scale } from './protocol';
@@ -47,7 +48,7 @@ export type JobEvent<E = RgbImage> =
   /**
    * A tile of the scale's SR image is done: its core `region` (output pixels) of `image` (the
    * output so far, width×height, valid until the next event), and in Evaluate the PSNR over the
-   * tiles done so far (RunningPsnr: equals the final PSNR once `done` = `total`).
+   * tiles done so far (ScaleScorer: equals the final PSNR once `done` = `total`).
    */
   | { type: 'partial'; scale: Scale; done: number; total: number; width: number; height: number; region: Rect; image: RgbImage; psnr?: number; ssim?: number }
   | {
@@ -127,6 +128,8 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
   // One output buffer for the job, sized for its largest scale (see runScale).
   const outLength = Math.max(0, ...plans.filter((p) => !p.skip).map((p) => 3 * outputPixels(img.width, img.height, p.scale, d.mode)));
   let out: Float32Array | undefined;
+  // Evaluate: the ground truth's luma, made by the first scale and read by every scale.
+  let gtLuma: GroundTruthLuma | undefined;
   // Known from the size alone: said at once, so a cancelled job still shows why they never ran.
   for (const p of plans) if (p.skip) await d.emit({ type: 'skipped', scale: p.scale, message: p.skip });
   for (const p of plans) {
@@ -134,7 +137,7 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
     await yieldTask();
     if (d.isCancelled()) return { cancelled: true };
     try {
-      await runScale(img, p, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }), (out ??= new Float32Array(outLength)));
+      await runScale(img, p, d, yieldTask, () => d.emit({ type: 'progress', done: ++done, total }), (out ??= new Float32Array(outLength)), () => (gtLuma ??= new GroundTruthLuma(img)));
     } catch (e) {
       if (e instanceof CancelledError) return { cancelled: true };
       await d.emit({ type: 'skipped', scale: p.scale, message: `x${p.scale}: ${describeFailure(e)}` });
@@ -147,7 +150,15 @@ export async function runJob<E>(img: RgbImage, d: JobDeps<E>): Promise<{ cancell
  * One scale. `out` holds the full-size output planes: the bicubic image, then (once that is
  * encoded) the SR image, at every scale of the job, so no 200 MB array is left to the GC.
  */
-async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldTask: () => Promise<void>, onTile: () => void, out: Float32Array): Promise<void> {
+async function runScale<E>(
+  img: RgbImage,
+  plan: ScalePlan,
+  d: JobDeps<E>,
+  yieldTask: () => Promise<void>,
+  onTile: () => void,
+  out: Float32Array,
+  groundTruth: () => GroundTruthLuma,
+): Promise<void> {
   const { scale } = plan;
   const started = performance.now();
   const step = async () => {
@@ -165,12 +176,13 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
     await step();
     gt = await d.encode(img, crop);
   } else lr = img;
-  const evaluateOrSkip = (out: RgbImage) => (d.mode === 'evaluate' ? evaluate(out, img, scale, true) : undefined);
   await step();
   let bicubicImg: RgbImage | undefined = imresize(lr, scale, undefined, undefined, out);
   const { width, height } = bicubicImg;
   const alpha = bicubicImg.alpha;
-  const bicubicMetrics = evaluateOrSkip(bicubicImg);
+  // Evaluate: every image's luma is computed once (the ground truth's once per job).
+  const scorer = d.mode === 'evaluate' ? new ScaleScorer(groundTruth(), width, height, scale) : undefined;
+  const bicubicMetrics = scorer?.score(bicubicImg);
   const bicubic = await d.encode(bicubicImg);
   bicubicImg = undefined; // dropped before the SR image exists
   await step();
@@ -181,23 +193,18 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
   let error: string | undefined;
   if (d.model(scale)) {
     let rgb: RgbImage;
-    let running: RunningPsnr | undefined;
-    let runningSsim: RunningSsim | undefined;
     try {
       if (d.prepare) startupMs = await d.prepare(scale);
       await step();
       // The live view: each tile's core as it lands, and in Evaluate the PSNR of the tiles so far.
-      running = d.mode === 'evaluate' ? new RunningPsnr(width, height, scale) : undefined;
-      runningSsim = d.mode === 'evaluate' ? new RunningSsim(width, height, scale) : undefined;
       let tilesDone = 0;
       const afterTile = (core?: Rect, sofar?: RgbImage) => {
         onTile();
         tilesDone++;
         if (!core || !sofar) return;
-        running?.add(sofar, img, core);
-        runningSsim?.add(sofar, img, core);
-        const psnr = running?.psnr;
-        const ssim = runningSsim?.ssim;
+        scorer?.add(sofar, core);
+        const psnr = scorer?.psnr;
+        const ssim = scorer?.ssim;
         void d.emit({ type: 'partial', scale, done: tilesDone, total: plan.tiles, width, height, region: core, image: sofar, ...(psnr !== undefined ? { psnr } : {}), ...(ssim !== undefined ? { ssim } : {}) });
       };
       const timing: TileTiming = { runMs: 0 };
@@ -210,11 +217,9 @@ async function runScale<E>(img: RgbImage, plan: ScalePlan, d: JobDeps<E>, yieldT
     if (!error) {
       // The model sees RGB only; alpha is upscaled with bicubic (clamped when encoded).
       const out = alpha ? { ...rgb!, alpha } : rgb!;
-      // One tile: the running metrics saw every pixel and every SSIM window of the shaved image, so
-      // they are evaluate()'s numbers (the same sums in the same order); no second pass.
-      const p = running?.psnr;
-      const q = runningSsim?.ssim;
-      srMetrics = plan.tiles === 1 && p !== undefined && q !== undefined ? { psnr: p, ssim: q } : evaluateOrSkip(out);
+      // Without a live view (a caller that passes no tile cores) the scorer takes the image whole.
+      if (scorer && scorer.pixels === 0) scorer.add(out, { x: 0, y: 0, width, height });
+      srMetrics = scorer?.final();
       sr = await d.encode(out);
     }
   } else error = `no x${scale} model is installed (bicubic only)`;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createImage, crop, fromInterleaved8, modCrop, quantize8, toRgba8, type RgbImage } from '../../src/core/image';
 import { contributions, imresize } from '../../src/core/imresize';
-import { evaluate, psnr, RunningPsnr, RunningSsim } from '../../src/core/metrics';
+import { evaluate, GroundTruthLuma, psnr, ScaleScorer } from '../../src/core/metrics';
 import { metricLuma } from '../../src/core/color';
 import { binarize, packBits, unpackBits } from '../../src/core/bitpack';
 import { extractTile, mergeTiles, planTiles } from '../../src/core/tiling';
@@ -115,24 +115,38 @@ describe('metrics', () => {
   });
 });
 
-describe('RunningSsim (the live SSIM within finished tiles)', () => {
-  it('one tile covering the image gives evaluate()\'s SSIM; tiles give a close estimate; nothing until a window fits', () => {
+describe('ScaleScorer: the live SSIM within finished tiles', () => {
+  it("one tile covering the image gives evaluate()'s SSIM exactly; tiles give a close estimate; nothing until a window fits", () => {
     const hr = smoothImage(60, 44);
     const sr = { ...hr, data: hr.data.map((v, i) => v + ((i * 7919) % 13) / 400 - 0.015) };
-    const exact = evaluate(sr, hr, 2).ssim;
-    const whole = new RunningSsim(60, 44, 2);
-    whole.add(sr, hr, { x: 0, y: 0, width: 60, height: 44 });
-    expect(whole.ssim).toBeCloseTo(exact, 12);
-    const tiled = new RunningSsim(60, 44, 2);
+    const exact = evaluate(sr, hr, 2);
+    const gt = new GroundTruthLuma(hr);
+    const whole = new ScaleScorer(gt, 60, 44, 2);
+    whole.add(sr, { x: 0, y: 0, width: 60, height: 44 });
+    expect(whole.ssim).toBeCloseTo(exact.ssim, 12);
+    expect(whole.final()).toEqual(exact);
+    const tiled = new ScaleScorer(gt, 60, 44, 2);
     expect(tiled.ssim).toBeUndefined();
-    tiled.add(sr, hr, { x: 0, y: 0, width: 8, height: 8 });
+    tiled.add(sr, { x: 0, y: 0, width: 8, height: 8 });
     expect(tiled.ssim).toBeUndefined();
-    for (const [x, y] of [[0, 0], [30, 0], [0, 22], [30, 22]]) tiled.add(sr, hr, { x, y, width: 30, height: 22 });
-    expect(Math.abs(tiled.ssim! - exact)).toBeLessThan(0.05);
+    expect(() => tiled.final()).toThrow(/scored 36 of 2240 pixels/);
+    for (const [x, y, w, h] of [[8, 0, 22, 8], [0, 8, 30, 14], [30, 0, 30, 22], [0, 22, 30, 22], [30, 22, 30, 22]]) tiled.add(sr, { x, y, width: w, height: h });
+    expect(Math.abs(tiled.ssim! - exact.ssim)).toBeLessThan(0.05);
+    // The final numbers are evaluate()'s, not the estimate.
+    expect(tiled.final()).toEqual(exact);
+  });
+
+  it("score(): a whole image, evaluate()'s numbers against the uncropped ground truth's top-left region", () => {
+    const hr = randomImage(47, 39, 8);
+    const gt = new GroundTruthLuma({ ...hr, grayscale: true });
+    const sr = randomImage(44, 36, 9);
+    expect(new ScaleScorer(gt, 44, 36, 4).score(sr)).toEqual(evaluate(sr, { ...hr, grayscale: true }, 4, true));
+    expect(() => new ScaleScorer(gt, 48, 36, 4)).toThrow(/size mismatch/);
+    expect(() => new ScaleScorer(gt, 44, 36, 4).score(randomImage(40, 36, 1))).toThrow(/size mismatch/);
   });
 });
 
-describe('RunningPsnr (the live PSNR over the tiles done so far)', () => {
+describe('ScaleScorer: the live PSNR over the tiles done so far', () => {
   /** `hr` plus noise, some of it outside [0,1] (the protocol clamps before quantizing). */
   const noisy = (hr: RgbImage, w: number, h: number, seed: number, amount: number): RgbImage => {
     const r = mulberry(seed);
@@ -144,7 +158,7 @@ describe('RunningPsnr (the live PSNR over the tiles done so far)', () => {
     return sr;
   };
 
-  it('after every tile equals evaluate()’s PSNR (1e-9): random images, odd sizes, tilings, shaves, tile order', () => {
+  it('after every tile equals evaluate()’s PSNR (1e-9), and final() equals evaluate(): random images, odd sizes, tilings, shaves, tile order', () => {
     const rnd = mulberry(77);
     for (let trial = 0; trial < 60; trial++) {
       const s = [2, 3, 4][trial % 3];
@@ -159,24 +173,25 @@ describe('RunningPsnr (the live PSNR over the tiles done so far)', () => {
         .map((t) => ({ x: t.cx * s, y: t.cy * s, width: Math.min(t.cw * s, w - t.cx * s), height: Math.min(t.ch * s, h - t.cy * s) }))
         .filter((r) => r.width > 0 && r.height > 0);
       if (trial % 2) cores.reverse();
-      const run = new RunningPsnr(w, h, s);
+      const run = new ScaleScorer(new GroundTruthLuma(hr), w, h, s);
       for (const c of cores) {
-        run.add(sr, hr, c);
+        run.add(sr, c);
         const v = run.psnr;
         if (v !== undefined) expect(Number.isFinite(v) || v === Infinity).toBe(true);
       }
-      const ref = evaluate(sr, hr, s, uncropped).psnr;
+      const ref = evaluate(sr, hr, s, uncropped);
       expect(run.pixels).toBe((w - 2 * s) * (h - 2 * s));
-      expect(Math.abs(run.psnr! - ref), `trial ${trial}: ${w}×${h} x${s}`).toBeLessThanOrEqual(1e-9);
+      expect(Math.abs(run.psnr! - ref.psnr), `trial ${trial}: ${w}×${h} x${s}`).toBeLessThanOrEqual(1e-9);
+      expect(run.final(), `trial ${trial}: ${w}×${h} x${s}`).toEqual(ref);
     }
   });
 
   it('is undefined before any pixel of the shaved window, +Infinity while identical', () => {
     const hr = randomImage(20, 20, 4);
-    const run = new RunningPsnr(20, 20, 4);
-    run.add(hr, hr, { x: 0, y: 0, width: 20, height: 4 });
+    const run = new ScaleScorer(new GroundTruthLuma(hr), 20, 20, 4);
+    run.add(hr, { x: 0, y: 0, width: 20, height: 4 });
     expect(run.psnr).toBeUndefined();
-    run.add(hr, hr, { x: 0, y: 4, width: 20, height: 16 });
+    run.add(hr, { x: 0, y: 4, width: 20, height: 16 });
     expect(run.psnr).toBe(Infinity);
     expect(run.psnr).toBe(evaluate(hr, hr, 4).psnr);
   });
