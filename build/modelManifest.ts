@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ModelEntry } from '../src/engine/protocol';
 import type { MetadataProps } from '../src/model/metadata';
 import { readOnnxMetadata } from '../src/model/onnxMetadata';
+import { tierOf } from '../src/engine/tiers';
 
 /** models/index.json: the .onnx files present in `dir` plus their metadata, so the app discovers what exists. */
 export function modelManifest(dir: string): { models: ModelEntry[] } {
@@ -18,7 +19,7 @@ export function modelManifest(dir: string): { models: ModelEntry[] } {
     } catch {
       // A broken file is still listed: the app reports it when it fails to load.
     }
-    models.push({ file: f, scale: Number(metadata.scale ?? /x(\d)/.exec(f)?.[1] ?? NaN), bytes: bytes.length, metadata });
+    models.push({ file: f, scale: Number(metadata.scale ?? /x(\d)/.exec(f)?.[1] ?? NaN), tier: tierOf(f, metadata), bytes: bytes.length, metadata });
   }
   return { models };
 }

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { SCALES, type Mode, type ModelEntry, type Scale } from '../engine/protocol';
+import type { TierChoice } from '../engine/tiers';
 import { limitsText } from '../engine/limits';
 import { ComparePanel, CompareSlider } from './Compare';
 import { fmtInference, fmtStartup } from './format';
@@ -50,10 +51,11 @@ function Psnr({ v, testId }: { v: number | undefined; testId: string }) {
   );
 }
 
-function ModelInfo({ m }: { m: ModelEntry | undefined }) {
+function ModelInfo({ m, tiers, why }: { m: ModelEntry | undefined; tiers: number; why?: string }) {
   if (!m) return <div className="model-info">no model: bicubic only</div>;
   return (
-    <div className="model-info">
+    <div className="model-info" data-testid={`model-x${m.scale}`} data-tier={m.tier} title={why}>
+      {tiers > 1 ? <span className="tier">{m.tier}</span> : null}
       {m.file} · {fmtBytes(m.bytes)} · {fmtParams(m.metadata.params)}
       {fmtOps(m.metadata.ops)}
     </div>
@@ -69,13 +71,15 @@ function ScaleCard({ scale, r }: { scale: Scale; r: ScaleResult | undefined }) {
   const busy = useStore((s) => s.busy);
   const selected = useStore((s) => (s.source ? s.source.scales : s.scales).includes(scale));
   const running = useLive((s) => s.scales[scale] !== undefined);
-  const m = models?.find((x) => x.scale === scale);
+  // The model that ran (a result names it), else the one the next image would run by default.
+  const ofScale = models?.filter((x) => x.scale === scale) ?? [];
+  const m = ofScale.find((x) => x.file === r?.model?.file) ?? ofScale.find((x) => x.tier === 'lite') ?? ofScale[0];
   const base = (source?.name ?? 'image').replace(/\.[^.]+$/, '');
   const before = compareWith === 'gt' && r?.gt ? r.gt : r?.bicubic;
   return (
     <section className="card" aria-label={`x${scale}`}>
       <h2>×{scale}</h2>
-      <ModelInfo m={m} />
+      <ModelInfo m={m} tiers={ofScale.length} why={r?.model?.reason} />
       {r ? (
         <>
           {before && <ComparePanel r={r} before={before} beforeLabel={compareWith === 'gt' && r.gt ? 'ground truth' : 'bicubic'} />}
@@ -186,6 +190,24 @@ function ModeSwitch() {
   );
 }
 
+/** Which model tier runs where a scale ships two (lite and full); hidden when none does. */
+function TierSelector() {
+  const tier = useStore((s) => s.tier);
+  const setTier = useStore((s) => s.setTier);
+  const hasFull = useStore((s) => !!s.models?.some((m) => m.tier === 'full'));
+  if (!hasFull) return null;
+  return (
+    <label className="tier-select">
+      model{' '}
+      <select data-testid="tier-select" value={tier} onChange={(e) => setTier(e.target.value as TierChoice)}>
+        <option value="auto">auto (full if fast enough here)</option>
+        <option value="lite">lite (fastest)</option>
+        <option value="full">full (best quality)</option>
+      </select>
+    </label>
+  );
+}
+
 /** Which scales the next image runs: checkboxes, any non-empty subset (the last one cannot be unchecked). */
 function ScaleSelector() {
   const scales = useStore((s) => s.scales);
@@ -289,6 +311,7 @@ export function App() {
         <div className="toolbar">
           <ModeSwitch />
           <ScaleSelector />
+          <TierSelector />
           <button type="button" className="button" data-testid="open-image" onClick={() => input.current?.click()}>
             Open image…
           </button>

@@ -1,9 +1,10 @@
 /**
  * The settings the app remembers across visits (zustand persist, localStorage): the mode, the
- * selected scales and the compare choice. Never results or images. What is read back is checked
+ * selected scales, the compare choice and the model tier. Never results or images. What is read back is checked
  * here: a missing, malformed or outdated value falls back to its default.
  */
 import { SCALES, type Mode, type Scale } from '../engine/protocol';
+import { TIER_CHOICES, type TierChoice } from '../engine/tiers';
 
 export type CompareWith = 'bicubic' | 'gt';
 
@@ -12,12 +13,14 @@ export interface Settings {
   /** A non-empty subset of SCALES, in SCALES order. */
   scales: Scale[];
   compareWith: CompareWith;
+  /** Which model tier runs where a scale has two (engine/tiers.ts). */
+  tier: TierChoice;
 }
 
 export const SETTINGS_KEY = 'bitsr-settings';
 export const SETTINGS_VERSION = 1;
 
-export const DEFAULT_SETTINGS: Settings = { mode: 'evaluate', scales: [...SCALES], compareWith: 'gt' };
+export const DEFAULT_SETTINGS: Settings = { mode: 'evaluate', scales: [...SCALES], compareWith: 'gt', tier: 'auto' };
 
 /** The settings of `stored` (anything read back from storage), each field valid or its default. */
 export function readSettings(stored: unknown): Settings {
@@ -28,7 +31,8 @@ export function readSettings(stored: unknown): Settings {
   const scales = picked.length ? picked : [...DEFAULT_SETTINGS.scales];
   // No ground truth in Upscale: its default there is bicubic, as when the mode is switched.
   const compareWith: CompareWith = o.compareWith === 'bicubic' || (o.compareWith === 'gt' && mode === 'evaluate') ? o.compareWith : mode === 'evaluate' ? 'gt' : 'bicubic';
-  return { mode, scales, compareWith };
+  const tier = TIER_CHOICES.includes(o.tier as TierChoice) ? (o.tier as TierChoice) : DEFAULT_SETTINGS.tier;
+  return { mode, scales, compareWith, tier };
 }
 
 /** `scales` with `scale` switched on or off; never empty (the last selected scale stays on). */

@@ -4,8 +4,9 @@
  */
 import { create } from 'zustand';
 import { createJSONStorage, persist } from 'zustand/middleware';
-import { cachedMeasurement, saveMeasurement, startEngine, urlOptions, type EngineClient } from '../engine/client';
+import { cachedMeasurement, cachedTierProbes, saveMeasurement, saveTierProbe, startEngine, urlOptions, type EngineClient } from '../engine/client';
 import type { EpInfo, FromWorker, MetricPair, Mode, ModelEntry, Scale } from '../engine/protocol';
+import type { Tier, TierChoice } from '../engine/tiers';
 import { applyPartial, clearLive } from './LivePreview';
 import { DEFAULT_SETTINGS, readSettings, SETTINGS_KEY, SETTINGS_VERSION, toggleScale, type CompareWith, type Settings } from './settings';
 
@@ -22,6 +23,8 @@ export interface ScaleResult {
   ms?: number;
   /** Model start-up (fetch + session creation) this job spent on the scale, ms. */
   startupMs?: number;
+  /** The model that ran: its file, tier and why. */
+  model?: { file: string; tier: Tier; reason: string };
   metrics?: { sr?: MetricPair; bicubic: MetricPair };
   error?: string;
 }
@@ -42,6 +45,8 @@ export interface AppState {
   mode: Mode;
   /** The scales the next image runs (a non-empty subset of SCALES). */
   scales: Scale[];
+  /** Which model tier runs where a scale has two; auto: measured on this device (engine/tiers.ts). */
+  tier: TierChoice;
   ep: EpInfo | null;
   models: ModelEntry[] | null;
   job: number | null;
@@ -59,6 +64,7 @@ export interface AppState {
   /** Switches `scale` on or off; the last selected scale stays on. */
   toggleScale(scale: Scale): void;
   setCompareWith(c: CompareWith): void;
+  setTier(t: TierChoice): void;
   setSlider(v: number): void;
   open(file: Blob): void;
   cancel(): void;
@@ -91,12 +97,13 @@ export const useStore = create<AppState>()(
       setMode: (mode) => set({ mode, compareWith: mode === 'evaluate' ? 'gt' : 'bicubic' }),
       toggleScale: (scale) => set({ scales: toggleScale(get().scales, scale) }),
       setCompareWith: (compareWith) => set({ compareWith }),
+      setTier: (tier) => set({ tier }),
       setSlider: (v) => set({ slider: Math.max(0, Math.min(100, Math.round(v))) }),
       open(file) {
         if (!engine) return;
         const s = get();
         if (s.job !== null) engine.cancel(s.job);
-        const job = engine.process(file, s.mode, s.scales);
+        const job = engine.process(file, s.mode, s.scales, s.tier);
         pendingNames.set(job, (file as File).name || 'pasted image');
         set({ job, busy: true, progress: null, errors: [], notice: null });
       },
@@ -110,7 +117,7 @@ export const useStore = create<AppState>()(
       name: SETTINGS_KEY,
       version: SETTINGS_VERSION,
       storage: createJSONStorage(() => localStorage),
-      partialize: (s): Settings => ({ mode: s.mode, scales: s.scales, compareWith: s.compareWith }),
+      partialize: (s): Settings => ({ mode: s.mode, scales: s.scales, compareWith: s.compareWith, tier: s.tier }),
       // Older versions and anything malformed are read field by field (readSettings), never trusted.
       migrate: (stored) => readSettings(stored),
       merge: (stored, current) => ({ ...current, ...readSettings(stored) }),
@@ -165,6 +172,7 @@ function onMessage(m: FromWorker): void {
         ...(m.previews ? { preview: Object.fromEntries(Object.entries(m.previews).map(([k, b]) => [k, URL.createObjectURL(b)])) } : {}),
         ...(m.ms !== undefined ? { ms: m.ms } : {}),
         ...(m.startupMs !== undefined ? { startupMs: m.startupMs } : {}),
+        ...(m.model ? { model: m.model } : {}),
         ...(m.metrics ? { metrics: m.metrics } : {}),
         ...(m.error ? { error: m.error } : {}),
       };
@@ -191,8 +199,9 @@ export function onEngineMessage(fn: (m: FromWorker) => void): () => void {
 export function startApp(): void {
   if (engine) return;
   const cached = cachedMeasurement();
-  engine = startEngine({ ...urlOptions(location.search), ...(cached ? { cached } : {}) }, (m) => {
+  engine = startEngine({ ...urlOptions(location.search), ...(cached ? { cached } : {}), tierProbes: cachedTierProbes() }, (m) => {
     if (m.type === 'measured') saveMeasurement(m.measurement);
+    if (m.type === 'tierMeasured') saveTierProbe(m.key, m.ms);
     onMessage(m);
     for (const fn of engineListeners) fn(m);
   });

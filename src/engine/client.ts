@@ -1,14 +1,15 @@
 /** UI-thread side of the worker protocol: one worker, typed messages. */
 import { forcedEngine, type EngineName, type Measurement } from './engines';
 import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
+import type { TierChoice } from './tiers';
 
 export interface EngineClient {
-  /** Submits a job; `scales` (default all) are the scales it runs. */
-  process(file: Blob, mode: Mode, scales?: readonly Scale[]): number;
+  /** Submits a job; `scales` (default all) are the scales it runs, `tier` which model tier. */
+  process(file: Blob, mode: Mode, scales?: readonly Scale[], tier?: TierChoice): number;
   cancel(job: number): void;
 }
 
-export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; cached?: Measurement; measureCpu?: boolean }, onMessage: (m: FromWorker) => void): EngineClient {
+export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; cached?: Measurement; measureCpu?: boolean; tierProbes?: Record<string, number> }, onMessage: (m: FromWorker) => void): EngineClient {
   const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'bitsr-inference' });
   const send = (m: ToWorker) => worker.postMessage(m);
   worker.onmessage = (ev: MessageEvent<FromWorker>) => onMessage(ev.data);
@@ -16,8 +17,8 @@ export function startEngine(opts: { force?: EngineName; forcedBy?: string; tile?
   send({ type: 'init', base: new URL('.', document.baseURI).href, ...opts });
   let job = 0;
   return {
-    process(file, mode, scales = SCALES) {
-      send({ type: 'process', job: ++job, file, mode, scales: [...scales] });
+    process(file, mode, scales = SCALES, tier = 'auto') {
+      send({ type: 'process', job: ++job, file, mode, scales: [...scales], tier });
       return job;
     },
     cancel(j) {
@@ -60,6 +61,27 @@ export function cachedMeasurement(): Measurement | undefined {
 export function saveMeasurement(m: Measurement): void {
   try {
     localStorage.setItem(MEASURED_KEY, JSON.stringify(m));
+  } catch {
+    // storage full or disabled: measure again next visit
+  }
+}
+
+const TIER_PROBES_KEY = 'bitsr.tierProbes';
+
+/** Full-tier probe measurements cached on this device (localStorage), by key; {} when none. */
+export function cachedTierProbes(): Record<string, number> {
+  try {
+    const o = JSON.parse(localStorage.getItem(TIER_PROBES_KEY) ?? '{}') as unknown;
+    if (!o || typeof o !== 'object') return {};
+    return Object.fromEntries(Object.entries(o).filter(([, v]) => typeof v === 'number' && v > 0)) as Record<string, number>;
+  } catch {
+    return {};
+  }
+}
+
+export function saveTierProbe(key: string, ms: number): void {
+  try {
+    localStorage.setItem(TIER_PROBES_KEY, JSON.stringify({ ...cachedTierProbes(), [key]: ms }));
   } catch {
     // storage full or disabled: measure again next visit
   }

@@ -1,6 +1,7 @@
 /** Messages between the UI thread and the inference worker (src/engine/worker.ts). */
 import type { MetadataProps } from '../model/metadata';
 import type { EngineName, Measurement } from './engines';
+import type { Tier, TierChoice } from './tiers';
 
 export type EpName = 'webgpu' | 'wasm';
 export type Mode = 'evaluate' | 'upscale';
@@ -11,6 +12,8 @@ export const SCALES: readonly Scale[] = [2, 3, 4];
 export interface ModelEntry {
   file: string;
   scale: number;
+  /** Speed tier (tiers.ts): lite (the C32 baseline) or full (wider). */
+  tier: Tier;
   bytes: number;
   metadata: MetadataProps;
 }
@@ -58,9 +61,11 @@ export type ToWorker =
       cached?: Measurement;
       /** Measure xnor-wasm against ort-wasm even without a GPU (`?measure=cpu`; tests). */
       measureCpu?: boolean;
+      /** Full-tier probe measurements from earlier visits (tiers.ts), by key. */
+      tierProbes?: Record<string, number>;
     }
   /** `scales`: the scales to run (a non-empty subset of SCALES), fixed for the job like its mode. */
-  | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[] }
+  | { type: 'process'; job: number; file: Blob; mode: Mode; scales: Scale[]; tier: TierChoice }
   | { type: 'cancel'; job: number };
 
 export type FromWorker =
@@ -68,6 +73,8 @@ export type FromWorker =
   /** The engines were measured on this device: the app caches the result for the next visit. */
   | { type: 'measured'; measurement: Measurement }
   | { type: 'models'; models: ModelEntry[] }
+  /** A full-tier model was measured on this device's engine: the app caches it for the next visit. */
+  | { type: 'tierMeasured'; key: string; ms: number }
   /** The file decoded: the job owns the results from now on (earlier results are replaced). */
   | { type: 'decoded'; job: number; mode: Mode; scales: Scale[]; width: number; height: number; grayscale: boolean; alpha: boolean; source: Blob }
   | { type: 'progress'; job: number; done: number; total: number }
@@ -96,6 +103,8 @@ export type FromWorker =
       wallMs: number;
       /** Fetching the model and creating its session, ms: present only when this job created it. */
       startupMs?: number;
+      /** The model that ran (its tier, and why it was chosen). */
+      model?: { file: string; tier: Tier; reason: string };
       metrics?: { sr?: MetricPair; bicubic: MetricPair };
       error?: string;
     }

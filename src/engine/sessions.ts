@@ -9,6 +9,8 @@ import { describeFailure } from './pipeline';
 import { candidates, chooseEngine, measureEngines, type Candidates, type EngineModel, type EngineName, type Measurement, type TileEngine } from './engines';
 import { SCALES, type EpInfo, type ModelEntry, type Scale } from './protocol';
 import { CancelledError, tileForBindingLimit } from './tiler';
+import { pickTier, TIER_PROBE_SIDE, type TierChoice, type TierPick } from './tiers';
+import { createImage } from '../core/image';
 
 type SrSession = EngineModel;
 
@@ -31,7 +33,14 @@ export class Sessions {
   private engine: TileEngine | undefined;
   private forcedTile: number | undefined;
   private entries: ModelEntry[] = [];
-  private readonly cache = new Map<number, Promise<SrSession>>();
+  /** Loaded models by file. */
+  private readonly cache = new Map<string, Promise<SrSession>>();
+  /** The model each scale runs, chosen per job (resolveTiers). */
+  private readonly picks = new Map<number, TierPick>();
+  /** Probe-tile ms of full-tier models on this engine, by probeKey (cached across visits by the app). */
+  private readonly probes = new Map<string, number>();
+  /** Reports a new full-tier measurement, for the app to cache. */
+  onTierMeasured: (key: string, ms: number) => void = () => undefined;
   private last: SrSession | null = null;
 
   constructor(private readonly onInfo: (info: EpInfo) => void) {}
@@ -44,8 +53,9 @@ export class Sessions {
    * the one `cached` says was measured fastest on this device; with several candidates and no
    * cache, `settle` measures them once the model list is known. `tile` (≥ 8) forces the tile size.
    */
-  async init(o: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; base: string; cached?: Measurement; measureCpu?: boolean }): Promise<void> {
+  async init(o: { force?: EngineName; forcedBy?: string; tile?: number; threads?: number; base: string; cached?: Measurement; measureCpu?: boolean; tierProbes?: Record<string, number> }): Promise<void> {
     this.base = o.base;
+    for (const [k, v] of Object.entries(o.tierProbes ?? {})) if (typeof v === 'number' && v > 0) this.probes.set(k, v);
     this.forcedTile = o.tile && o.tile >= 8 ? o.tile : undefined;
     this.maxThreads = o.threads;
     if (o.force) {
@@ -68,7 +78,7 @@ export class Sessions {
     const c = this.pending;
     if (!c) return undefined;
     this.pending = undefined;
-    const m = this.entries[0];
+    const m = this.entries.find((e) => e.tier === 'lite') ?? this.entries[0];
     const bytes = m ? await fetch(new URL(`models/${m.file}`, this.base)).then((r) => (r.ok ? r.arrayBuffer() : null)).catch(() => null) : null;
     if (!m || !bytes) {
       this.engine = await chooseEngine(c.names[0], this.base, c.reason, this.maxThreads);
@@ -100,8 +110,44 @@ export class Sessions {
     return this.entries;
   }
 
+  /** The model x`scale` runs: this job's pick, else the lite one, else any. */
   private model(scale: number): ModelEntry | undefined {
-    return this.entries.find((m) => m.scale === scale);
+    return this.picks.get(scale)?.entry ?? this.entries.find((m) => m.scale === scale && m.tier === 'lite') ?? this.entries.find((m) => m.scale === scale);
+  }
+
+  /** The model that x`scale` runs and why (the scale card says it). */
+  modelInfo(scale: number): { file: string; tier: ModelEntry['tier']; reason: string } | undefined {
+    const m = this.model(scale);
+    return m && { file: m.file, tier: m.tier, reason: this.picks.get(scale)?.reason ?? `the only x${scale} model installed` };
+  }
+
+  private probeKey(m: ModelEntry): string {
+    return `${this.choice.name}/${this.choice.threads}/${m.file}/${m.bytes}`;
+  }
+
+  /**
+   * Chooses each scale's model for a job under `choice`. With both tiers and 'auto', a full model
+   * not yet measured on this engine runs one probe tile first (warm, then timed).
+   */
+  async resolveTiers(scales: readonly Scale[], choice: TierChoice): Promise<void> {
+    for (const scale of scales) {
+      const full = this.entries.find((m) => m.scale === scale && m.tier === 'full');
+      let pick = pickTier(this.entries, scale, choice, full && this.probes.get(this.probeKey(full)));
+      if (!pick && full) {
+        const s = await this.loadEntry(full);
+        const tile = createImage(TIER_PROBE_SIDE, TIER_PROBE_SIDE);
+        tile.data.fill(0.5);
+        await s.run(tile, scale);
+        const t0 = performance.now();
+        await s.run(tile, scale);
+        const ms = performance.now() - t0;
+        this.probes.set(this.probeKey(full), ms);
+        this.onTierMeasured(this.probeKey(full), ms);
+        pick = pickTier(this.entries, scale, choice, ms);
+      }
+      if (pick) this.picks.set(scale, pick);
+      else this.picks.delete(scale);
+    }
   }
 
   private tileFor(m: ModelEntry): number {
@@ -141,7 +187,11 @@ export class Sessions {
   private async load(scale: number): Promise<SrSession> {
     const m = this.model(scale);
     if (!m) throw new Error(`no x${scale} model is installed`);
-    let p = this.cache.get(scale);
+    return this.loadEntry(m);
+  }
+
+  private async loadEntry(m: ModelEntry): Promise<SrSession> {
+    let p = this.cache.get(m.file);
     if (!p) {
       p = (async () => {
         const res = await fetch(new URL(`models/${m.file}`, this.base));
@@ -160,9 +210,9 @@ export class Sessions {
           }
         }
       })();
-      this.cache.set(scale, p);
+      this.cache.set(m.file, p);
       // A failed load is not cached: the next image retries.
-      p.catch(() => this.cache.delete(scale));
+      p.catch(() => this.cache.delete(m.file));
     }
     const s = await p;
     this.last = s;
@@ -176,7 +226,8 @@ export class Sessions {
    * recreated by `run` after a lost GPU device counts as that run's time.)
    */
   async prepare(scale: number): Promise<number> {
-    const cached = this.cache.has(scale);
+    const m = this.model(scale);
+    const cached = !!m && this.cache.has(m.file);
     const t0 = performance.now();
     await this.load(scale);
     return cached ? 0 : performance.now() - t0;

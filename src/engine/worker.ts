@@ -14,12 +14,14 @@ import { describeFailure, runJob } from './pipeline';
 import { SCALES, type FromWorker, type Mode, type Scale, type ToWorker } from './protocol';
 import { Sessions } from './sessions';
 import { runTiled, type TileTiming } from './tiler';
+import type { TierChoice } from './tiers';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
 const firstLine = describeFailure;
 
 const sessions = new Sessions((info) => post({ type: 'ep', info }));
+sessions.onTierMeasured = (key, ms) => post({ type: 'tierMeasured', key, ms });
 const cancelled = new Set<number>();
 let queue: Promise<void> = Promise.resolve();
 
@@ -30,7 +32,7 @@ function infer(scale: number, lr: RgbImage, job: number, onTile: (core: Rect, so
   );
 }
 
-async function processJob(job: number, file: Blob, mode: Mode, requested: readonly Scale[] | undefined): Promise<void> {
+async function processJob(job: number, file: Blob, mode: Mode, requested: readonly Scale[] | undefined, tier: TierChoice): Promise<void> {
   // A non-empty subset of SCALES, in their order; anything else means all of them.
   const picked = SCALES.filter((s) => requested?.includes(s));
   const scales = picked.length ? picked : [...SCALES];
@@ -49,6 +51,12 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
     return;
   }
   post({ type: 'decoded', job, mode, scales, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
+  try {
+    await sessions.resolveTiers(scales, tier);
+  } catch (e) {
+    // The full model failed its probe: this job runs whatever is picked already (lite by default).
+    post({ type: 'error', job, message: `the full model could not be measured here (${firstLine(e)}); using the lite one` });
+  }
   const encoder = createEncoder();
   // The live view of the scale now running (a new batcher per scale).
   let live: { scale: Scale; batcher: LiveBatcher } | undefined;
@@ -75,9 +83,11 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
       else {
         const { bicubic, sr, gt, ...rest } = e;
         const previews = { ...(bicubic.preview ? { bicubic: bicubic.preview } : {}), ...(sr?.preview ? { sr: sr.preview } : {}), ...(gt?.preview ? { gt: gt.preview } : {}) };
+        const model = sessions.modelInfo(e.scale);
         post({
           ...rest,
           job,
+          ...(model && e.sr ? { model } : {}),
           bicubic: bicubic.png,
           ...(sr ? { sr: sr.png } : {}),
           ...(gt ? { gt: gt.png } : {}),
@@ -122,6 +132,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     return;
   }
   // One job at a time, in order; cancel messages bypass the queue.
-  const task = m.type === 'init' ? () => init(m) : () => processJob(m.job, m.file, m.mode, m.scales);
+  const task = m.type === 'init' ? () => init(m) : () => processJob(m.job, m.file, m.mode, m.scales, m.tier ?? 'auto');
   queue = queue.then(task).catch((e) => post({ type: 'error', message: `internal error: ${firstLine(e)}` }));
 };

@@ -169,7 +169,7 @@ describe.skipIf(!hasChromium)('web app on wasm', () => {
     expect(await page.getByTestId('mode-evaluate').getAttribute('aria-checked')).toBe('true');
     // Only settings are stored.
     const stored = JSON.parse((await page.evaluate(() => localStorage.getItem('bitsr-settings'))) ?? '{}');
-    expect(stored.state).toEqual({ mode: 'evaluate', scales: [2], compareWith: 'gt' });
+    expect(stored.state).toEqual({ mode: 'evaluate', scales: [2], compareWith: 'gt', tier: 'auto' });
     // A fresh worker: x2's session is created for this image, and its start-up is shown apart.
     await page.getByTestId('image-input').setInputFiles(img);
     await page.getByTestId('psnr-sr-x2').waitFor({ timeout: 60_000 });

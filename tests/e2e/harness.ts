@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { writeRandomModels } from '../helpers/models';
+import { randomModelBytes, writeRandomModels } from '../helpers/models';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.BITSR_CHROMIUM ?? '/usr/bin/chromium';
@@ -40,15 +40,19 @@ export interface Site {
   modelsDir: string;
 }
 
-/** vite build into a temp dir, reused while src/, public/, the config and the models are unchanged. */
-export function buildSite(): Site {
+/**
+ * vite build into a temp dir, reused while src/, public/, the config and the models are unchanged.
+ * `tiers`: the random models plus a random full-tier x2 (bitsr-x2-full.onnx: wider MRB trunk).
+ */
+export function buildSite(opts: { tiers?: boolean } = {}): Site {
   const key = hashInputs();
-  const base = join(tmpdir(), `bitsr-e2e-${key}`);
+  const base = join(tmpdir(), `bitsr-e2e-${key}${opts.tiers ? '-tiers' : ''}`);
   const dir = join(base, 'site');
   const modelsDir = join(base, 'models');
   if (existsSync(join(base, 'ok'))) return { dir, modelsDir };
   rmSync(base, { recursive: true, force: true });
   writeRandomModels(modelsDir);
+  if (opts.tiers) writeFileSync(join(modelsDir, 'bitsr-x2-full.onnx'), randomModelBytes({ scale: 2, channels: 16, blocks: 2, block: 'mrb', name: 'random-x2-full' }, 202));
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', dir, '--emptyOutDir', '--logLevel', 'warn'], {
     cwd: ROOT,
     env: { ...process.env, BITSR_MODELS_DIR: modelsDir },
@@ -187,8 +191,8 @@ export async function readMetrics(page: Page, timeout = 120_000): Promise<Record
 }
 
 /** The fixture every browser suite starts with: build the site, serve it, launch Chromium. */
-export async function openApp(opts: { webgpu?: boolean } = {}): Promise<{ site: Site; srv: Served; b: Browser }> {
-  const site = buildSite();
+export async function openApp(opts: { webgpu?: boolean; tiers?: boolean } = {}): Promise<{ site: Site; srv: Served; b: Browser }> {
+  const site = buildSite({ tiers: opts.tiers });
   const srv = await serve(site);
   const b = await launch(srv.url, opts);
   return { site, srv, b };

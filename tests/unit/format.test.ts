@@ -39,19 +39,19 @@ describe('time and MP/s formatting', () => {
 
 describe('remembered settings', () => {
   it('reads back valid settings; scales in SCALES order', () => {
-    expect(readSettings({ mode: 'upscale', scales: [4, 2], compareWith: 'bicubic' })).toEqual({ mode: 'upscale', scales: [2, 4], compareWith: 'bicubic' });
-    expect(readSettings({ mode: 'evaluate', scales: [3], compareWith: 'gt' })).toEqual({ mode: 'evaluate', scales: [3], compareWith: 'gt' });
+    expect(readSettings({ mode: 'upscale', scales: [4, 2], compareWith: 'bicubic', tier: 'full' })).toEqual({ mode: 'upscale', scales: [2, 4], compareWith: 'bicubic', tier: 'full' });
+    expect(readSettings({ mode: 'evaluate', scales: [3], compareWith: 'gt' })).toEqual({ mode: 'evaluate', scales: [3], compareWith: 'gt', tier: 'auto' });
   });
 
   it('bad or old values fall back to the defaults, field by field', () => {
     for (const bad of [undefined, null, 42, 'evaluate', [], {}]) expect(readSettings(bad)).toEqual(DEFAULT_SETTINGS);
-    expect(readSettings({ mode: 'train', scales: 'all', compareWith: 'sr' })).toEqual(DEFAULT_SETTINGS);
+    expect(readSettings({ mode: 'train', scales: 'all', compareWith: 'sr', tier: 'huge' })).toEqual(DEFAULT_SETTINGS);
     expect(readSettings({ scales: [], mode: 'evaluate' }).scales).toEqual([2, 3, 4]);
     expect(readSettings({ scales: [8, '2', 3.5] }).scales).toEqual([2, 3, 4]);
     expect(readSettings({ scales: [8, 3] }).scales).toEqual([3]);
     // Upscale has no ground truth to compare with.
     expect(readSettings({ mode: 'upscale', compareWith: 'gt' }).compareWith).toBe('bicubic');
-    expect(readSettings({ mode: 'upscale' })).toEqual({ mode: 'upscale', scales: [2, 3, 4], compareWith: 'bicubic' });
+    expect(readSettings({ mode: 'upscale' })).toEqual({ mode: 'upscale', scales: [2, 3, 4], compareWith: 'bicubic', tier: 'auto' });
   });
 
   it('toggling keeps a non-empty subset', () => {
