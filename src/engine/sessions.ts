@@ -134,16 +134,22 @@ export class Sessions {
       const full = this.entries.find((m) => m.scale === scale && m.tier === 'full');
       let pick = pickTier(this.entries, scale, choice, full && this.probes.get(this.probeKey(full)));
       if (!pick && full) {
-        const s = await this.loadEntry(full);
-        const tile = createImage(TIER_PROBE_SIDE, TIER_PROBE_SIDE);
-        tile.data.fill(0.5);
-        await s.run(tile, scale);
-        const t0 = performance.now();
-        await s.run(tile, scale);
-        const ms = performance.now() - t0;
-        this.probes.set(this.probeKey(full), ms);
-        this.onTierMeasured(this.probeKey(full), ms);
-        pick = pickTier(this.entries, scale, choice, ms);
+        try {
+          const s = await this.loadEntry(full);
+          const tile = createImage(TIER_PROBE_SIDE, TIER_PROBE_SIDE);
+          tile.data.fill(0.5);
+          await s.run(tile, scale);
+          const t0 = performance.now();
+          await s.run(tile, scale);
+          const ms = performance.now() - t0;
+          this.probes.set(this.probeKey(full), ms);
+          this.onTierMeasured(this.probeKey(full), ms);
+          pick = pickTier(this.entries, scale, choice, ms);
+        } catch (e) {
+          // The full model cannot run here: this job runs the lite one (and says why).
+          pick = pickTier(this.entries, scale, 'lite');
+          if (pick) pick = { ...pick, reason: `auto: the full model failed here (${firstLine(e)}); lite` };
+        }
       }
       if (pick) this.picks.set(scale, pick);
       else this.picks.delete(scale);

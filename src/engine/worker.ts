@@ -51,12 +51,7 @@ async function processJob(job: number, file: Blob, mode: Mode, requested: readon
     return;
   }
   post({ type: 'decoded', job, mode, scales, width: img.width, height: img.height, grayscale: !!img.grayscale, alpha: !!img.alpha, source: file });
-  try {
-    await sessions.resolveTiers(scales, tier);
-  } catch (e) {
-    // The full model failed its probe: this job runs whatever is picked already (lite by default).
-    post({ type: 'error', job, message: `the full model could not be measured here (${firstLine(e)}); using the lite one` });
-  }
+  await sessions.resolveTiers(scales, tier);
   const encoder = createEncoder();
   // The live view of the scale now running (a new batcher per scale).
   let live: { scale: Scale; batcher: LiveBatcher } | undefined;
