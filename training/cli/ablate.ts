@@ -56,7 +56,6 @@ const USAGE = `usage: npm run ablate -- --data <dir>[,<dir>] --val <dir> --steps
   noise. Finished rows are kept in --out and skipped when the command is run again.
   Rows: ${ROW_IDS.join(', ')}.`;
 
-
 export const ABLATE_SPEC = { options: ['data', 'val', 'steps', 'scale', 'channels', 'blocks', 'workers', 'jobs', 'rows', 'out', 'json', 'row'] };
 const BATCH = 16;
 const CKPT_EVERY = 500;
