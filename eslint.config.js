@@ -8,7 +8,8 @@ import tseslint from 'typescript-eslint';
 const climbInto = (dirs) => `^(\\.\\./)+(${dirs.join('|')})(/|$)`;
 
 export default defineConfig(
-  globalIgnores(['dist/', 'runs/', 'coverage/', '.cache/', 'models/', 'bench/results/', '**/*.onnx']),
+  // tmp/ and .gpu/ are git-ignored scratch (device bundles, experiments), never part of a clone.
+  globalIgnores(['dist/', 'runs/', 'coverage/', '.cache/', 'models/', 'bench/results/', '**/*.onnx', 'tmp/', '.gpu/']),
   js.configs.recommended,
   tseslint.configs.recommended,
   {
