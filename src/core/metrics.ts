@@ -30,17 +30,18 @@ export function protocolY(sr: RgbImage, hr: RgbImage, shave: number, hrMayBeLarg
   return { a, b, w, h };
 }
 
+const q8 = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
+
+/** The protocol's luma of pixel i of planar RGB `d` (n pixels per plane), after 8-bit quantisation. */
+const lumaAt = (d: ArrayLike<number>, i: number, n: number, gray: boolean): number => metricLumaOf(q8(d[i]), q8(d[n + i]), q8(d[2 * n + i]), gray);
+
 /** metricLuma(quantize8(img)) restricted to the shaved window, without full-size temporaries. */
 function lumaInto(img: RgbImage, shave: number, w: number, h: number, gray: boolean, out: Uint8Array): void {
   const W = img.width;
   const n = W * img.height;
   const d = img.data;
-  const q = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
   for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const i = (y + shave) * W + x + shave;
-      out[y * w + x] = metricLumaOf(q(d[i]), q(d[n + i]), q(d[2 * n + i]), gray);
-    }
+    for (let x = 0; x < w; x++) out[y * w + x] = lumaAt(d, (y + shave) * W + x + shave, n, gray);
   }
 }
 
@@ -242,7 +243,7 @@ export class ScaleScorer {
       for (let x = 0; x < rw; x++) {
         const i = (y + y0 + s) * W + x + x0 + s;
         const k = (y + y0) * this.w + x + x0;
-        const v = metricLumaOf(q8(d[i]), q8(d[N + i]), q8(d[2 * N + i]), gray);
+        const v = lumaAt(d, i, N, gray);
         this.sr[k] = v;
         const diff = v - this.hr[k];
         se += diff * diff;
@@ -287,4 +288,3 @@ export class ScaleScorer {
   }
 }
 
-const q8 = (v: number) => Math.round((v < 0 ? 0 : v > 1 ? 1 : v) * 255) / 255;
