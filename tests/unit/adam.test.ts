@@ -63,4 +63,15 @@ describe('Adam', () => {
     c.update(tc, g, 1, 0, 4, 0.1, 1);
     expect(Array.from(tc)).toEqual([Math.fround(0.4), Math.fround(-0.4), 1, -1]);
   });
+
+  it('uses the moment buffers it is given, and refuses ones of the wrong size', () => {
+    const m = new Float32Array(new SharedArrayBuffer(16));
+    const v = new Float32Array(new SharedArrayBuffer(16));
+    const a = new Adam(4, { beta1: 0.9, beta2: 0.999, buffers: { m, v } });
+    a.update(Float32Array.from([1, 2, 3, 4]), Float32Array.from([1, -1, 2, 0]), 1, 0, 4, 0.1);
+    expect(a.m).toBe(m);
+    expect(Array.from(m)).toEqual([0.1, -0.1, 0.2, 0].map(Math.fround));
+    expect(v[2]).toBeCloseTo(0.004, 9);
+    expect(() => new Adam(5, { beta1: 0.9, beta2: 0.999, buffers: { m, v } })).toThrow(/moment buffers must hold 5 values/);
+  });
 });

@@ -14,6 +14,16 @@ export interface AdamOptions {
   beta2: number;
   /** Default 1e-8. */
   eps?: number;
+  /** The moment buffers to use (e.g. views of SharedArrayBuffers the training workers update); default: new ones. */
+  buffers?: { m: Float32Array; v: Float32Array };
+}
+
+/** A range of the flat buffer with its learning rate and clip (0: none). */
+export interface AdamRange {
+  start: number;
+  end: number;
+  lr: number;
+  clip: number;
 }
 
 export class Adam {
@@ -24,8 +34,9 @@ export class Adam {
   readonly eps: number;
 
   constructor(size: number, o: AdamOptions) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    if (o.buffers && (o.buffers.m.length !== size || o.buffers.v.length !== size)) throw new Error(`Adam: moment buffers must hold ${size} values`);
+    this.m = o.buffers?.m ?? new Float32Array(size);
+    this.v = o.buffers?.v ?? new Float32Array(size);
     this.beta1 = o.beta1;
     this.beta2 = o.beta2;
     this.eps = o.eps ?? 1e-8;

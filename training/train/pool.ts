@@ -10,9 +10,11 @@ import type { FromWorker, WorkerInit, WorkerReply, WorkerRequest } from './proto
 /** The reply each request type gets. */
 export type ReplyTo<T extends WorkerRequest['type']> = T extends 'step'
   ? Extract<WorkerReply, { type: 'stepped' }>
-  : T extends 'infer'
-    ? Extract<WorkerReply, { type: 'inferred' }>
-    : never;
+  : T extends 'update'
+    ? Extract<WorkerReply, { type: 'updated' }>
+    : T extends 'infer'
+      ? Extract<WorkerReply, { type: 'inferred' }>
+      : never;
 
 interface Pending {
   resolve: (m: WorkerReply) => void;

@@ -1,13 +1,15 @@
 /**
  * A training worker: one tfjs-wasm instance (single-threaded in Node), so N workers use N
  * cores. Each step it reads the shared weights, computes the loss gradient on its shard of
- * the batch and writes it to its shared gradient buffer; the coordinator averages and updates.
+ * the batch and writes it to its shared gradient buffer; then, asked by the coordinator, it
+ * sums the workers' gradients and applies Adam over its own slice of the weights.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildGraph } from '../../src/model/graph';
 import { forward, imageToTensor, initTf, tensorToImage, toTensors, type Params } from '../engine/forward';
 import { spaceToDepth } from '../engine/kernels';
 import { tf } from '../engine/tf';
+import { Adam } from './adam';
 import { buildBatch } from './data';
 import { trainingLoss } from './loss';
 import type { FromWorker, ToWorker, WorkerInit, WorkerReply } from './protocol';
@@ -23,6 +25,8 @@ const cfg = init.train;
 const graph = buildGraph(cfg.net);
 const shared = new Float32Array(init.params);
 const gradOut = new Float32Array(init.grads);
+const allGrads = init.allGrads.map((b) => new Float32Array(b));
+const adam = new Adam(shared.length, { ...init.adam, buffers: { m: new Float32Array(init.moments.m), v: new Float32Array(init.moments.v) } });
 const vars: Record<string, tf.Variable> = {};
 for (const s of init.layout) vars[s.name] = tf.variable(tf.zeros(s.shape), true, `w${init.id}.${s.name}`);
 const varList = init.layout.map((s) => vars[s.name]);
@@ -80,6 +84,23 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
   reply({ type: 'stepped', loss, finite, ms: performance.now() - t0, ...(Object.keys(batchStats).length ? { batchStats } : {}) });
 }
 
+function update(msg: Extract<ToWorker, { type: 'update' }>): void {
+  const t0 = performance.now();
+  const [a, b] = msg.slice;
+  const g0 = allGrads[0];
+  // The same float32 sums, in the same order, as one pass over the whole buffer would make.
+  for (let k = 1; k < allGrads.length; k++) {
+    const gk = allGrads[k];
+    for (let i = a; i < b; i++) g0[i] += gk[i];
+  }
+  for (const r of msg.ranges) {
+    const s = Math.max(r.start, a);
+    const e = Math.min(r.end, b);
+    if (s < e) adam.update(shared, g0, msg.t, s, e, r.lr, r.clip, msg.gradScale);
+  }
+  reply({ type: 'updated', ms: performance.now() - t0 });
+}
+
 function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
   loadWeights();
   const images = msg.images.map((im) => {
@@ -95,6 +116,7 @@ parentPort!.on('message', (msg: ToWorker) => {
   current = msg.id;
   try {
     if (msg.type === 'step') step(msg);
+    else if (msg.type === 'update') update(msg);
     else if (msg.type === 'infer') infer(msg);
     else if (msg.type === 'stop') process.exit(0);
   } catch (e) {
