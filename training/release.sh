@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Ships trained runs as models/bitsr-x{2,3,4}.onnx with their evaluation in the metadata:
-#   bash training/release.sh <runs root, holding x2/ x3/ x4/> [benchmark root]
-# For each scale: export <run>/best.json (best Set5 validation), evaluate it on Set5, Set14 and
-# B100 with the paper's protocol (models/eval/bitsr-xS.json), then re-export with those results.
+# Ships trained runs as models/bitsr-x{2,3,4}.onnx (lite tier) and models/bitsr-x{2,3,4}-full.onnx
+# (full tier) with their evaluation in the metadata:
+#   bash training/release.sh <runs root, holding any of x2/ x3/ x4/ x2-full/ x3-full/ x4-full/> [benchmark root]
+# For each run found: export <run>/best.json (best Set5 validation), evaluate it on Set5, Set14 and
+# B100 with the paper's protocol (models/eval/bitsr-<run>.json), then re-export with those results.
 set -euo pipefail
 usage() {
   cat <<'EOF'
 usage: npm run release:models -- <runs root> [benchmark root]
-  <runs root> holds x2/ x3/ x4/ run dirs; each <root>/xS/best.json is exported to
-  models/bitsr-xS.onnx, evaluated on Set5, Set14 and B100 of [benchmark root]
-  (default: ../shared/data/benchmark) into models/eval/, and re-exported with the results.
+  <runs root> holds run dirs x2/ x3/ x4/ (lite) and x2-full/ x3-full/ x4-full/ (full tier);
+  each <root>/<run>/best.json found is exported to models/bitsr-<run>.onnx, evaluated on Set5,
+  Set14 and B100 of [benchmark root] (default: ../shared/data/benchmark) into models/eval/,
+  and re-exported with the results.
 EOF
 }
 fail() {
@@ -30,14 +32,19 @@ bench=${2:-../shared/data/benchmark}
 for set in Set5 Set14 B100; do
   [ -d "$bench/$set" ] || fail "benchmark root $bench: $set/ not found"
 done
-ls "$runs"/x[234]/best.json >/dev/null 2>&1 || fail "no $runs/x{2,3,4}/best.json to release"
+ls "$runs"/x[234]/best.json "$runs"/x[234]-full/best.json >/dev/null 2>&1 || fail "no $runs/x{2,3,4}[-full]/best.json to release"
 mkdir -p models/eval
 for s in 2 3 4; do
-  ck="$runs/x$s/best.json"
-  [ -f "$ck" ] || { echo "skip x$s: $ck not found"; continue; }
-  npm run -s export -- --checkpoint "$ck" --out "models/bitsr-x$s.onnx" >/dev/null
-  npm run -s eval -- --model "models/bitsr-x$s.onnx" --scale "$s" \
-    --sets "$bench/Set5,$bench/Set14,$bench/B100" --json "models/eval/bitsr-x$s.json"
-  npm run -s export -- --checkpoint "$ck" --out "models/bitsr-x$s.onnx" --eval-json "models/eval/bitsr-x$s.json" >/dev/null
+  found=0
+  for run in "x$s" "x$s-full"; do
+    ck="$runs/$run/best.json"
+    [ -f "$ck" ] || { echo "skip $run: $ck not found"; continue; }
+    found=1
+    npm run -s export -- --checkpoint "$ck" --out "models/bitsr-$run.onnx" >/dev/null
+    npm run -s eval -- --model "models/bitsr-$run.onnx" --scale "$s" \
+      --sets "$bench/Set5,$bench/Set14,$bench/B100" --json "models/eval/bitsr-$run.json"
+    npm run -s export -- --checkpoint "$ck" --out "models/bitsr-$run.onnx" --eval-json "models/eval/bitsr-$run.json" >/dev/null
+  done
+  [ $found = 1 ] || continue
   npm run -s eval -- --model bicubic --scale "$s" --sets "$bench/Set5,$bench/Set14,$bench/B100" --json "models/eval/bicubic-x$s.json" >/dev/null
 done
