@@ -1,6 +1,6 @@
 /**
  * `npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
- *   [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
+ *   [--tier lite|full] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
  *
  * One headless Chromium run (the docs/browser.md flags) on the bench page (bench/, its own Vite build, so
  * the peers never enter the app bundle): bitsr through the app's engine on wasm (threads) and
@@ -24,6 +24,8 @@ interface Args {
   images: string;
   models?: string;
   randomModels: boolean;
+  /** Which model of each scale runs: bitsr-xS.onnx (lite) or bitsr-xS-full.onnx (full). */
+  tier: 'lite' | 'full';
   scales: number[];
   limit?: number;
   webgpuImages: number;
@@ -32,7 +34,7 @@ interface Args {
 }
 
 export const USAGE = `usage: npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
-    [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]
+    [--tier lite|full] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]
   In-browser inference benchmark (headless Chromium): bitsr on wasm and WebGPU against UpscalerJS
   and canvas on the HR images of --images (default: Set14), printing a JSON report.`;
 
@@ -41,9 +43,12 @@ export function parseArgs(argv: string[]): Args | null {
   if (argv.includes('--help') || argv.includes('-h')) return null;
   const o = parseCli(
     argv.filter((x) => x !== '--'),
-    { flags: ['random-models', 'no-webgpu'], options: ['json', 'images', 'models', 'scales', 'limit', 'webgpu-images', 'peer-budget-s'] },
+    { flags: ['random-models', 'no-webgpu'], options: ['json', 'images', 'models', 'tier', 'scales', 'limit', 'webgpu-images', 'peer-budget-s'] },
   );
   if (o.models !== undefined && o['random-models']) throw new UsageError('use --models <dir> or --random-models, not both');
+  const tier = str(o, 'tier', 'lite');
+  if (tier !== 'lite' && tier !== 'full') throw new UsageError(`--tier must be lite or full (got '${tier}')`);
+  if (tier === 'full' && o['random-models']) throw new UsageError('--tier full needs trained models: random models have no full tier');
   const scales = list(o, 'scales', '2,3,4').map((x) => Number(x));
   if (scales.some((x) => ![2, 3, 4].includes(x)) || new Set(scales).size !== scales.length) throw new UsageError(`--scales must be distinct values from 2, 3, 4 (got '${o.scales}')`);
   const json = optStr(o, 'json');
@@ -54,6 +59,7 @@ export function parseArgs(argv: string[]): Args | null {
     images: resolve(existingDir('--images', str(o, 'images', resolve(ROOT, '../shared/data/benchmark/Set14')))),
     models: models === undefined ? undefined : resolve(existingDir('--models', models)),
     randomModels: o['random-models'] === true,
+    tier,
     scales,
     limit: optional(o, 'limit', positiveInt),
     webgpuImages: positiveInt(o, 'webgpu-images', 2),
@@ -94,11 +100,13 @@ function modelsFor(a: Args): { dir: string; source: string; kind: string } {
   }
   const dir = join(tmpdir(), `bitsr-bench-models-${process.pid}`);
   mkdirSync(dir, { recursive: true });
+  // The bench page runs bitsr-xS.onnx of each scale: the full tier's file is copied under that name.
   for (const s of a.scales) {
-    const f = join(src, `bitsr-x${s}.onnx`);
-    if (!existsSync(f)) throw new Error(`${f} missing`);
+    const f = join(src, `bitsr-x${s}${a.tier === 'full' ? '-full' : ''}.onnx`);
+    if (!existsSync(f)) throw new Error(`${f} missing${a.tier === 'full' ? ' (--tier full runs each scale\'s bitsr-xS-full.onnx)' : ''}`);
     copyFileSync(f, join(dir, `bitsr-x${s}.onnx`));
   }
+  if (a.tier === 'full') kind += ', full tier (bitsr-xS-full.onnx)';
   return { dir, source: src, kind };
 }
 
@@ -276,7 +284,7 @@ async function main(): Promise<void> {
       schema: 'bitsr-bench-infer/1',
       date: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, browser: browserVersion, gpu: 'none (WebGPU/WebGL on SwiftShader, software)' },
-      config: { images: a.images, imageCount: images.length, scales: a.scales, models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
+      config: { images: a.images, imageCount: images.length, scales: a.scales, tier: a.tier, models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
       rows: inputs.map(buildRow),
       // The binary engine against every other row, at 2 threads and at 1 (equal threads: ORT's row of the same count).
       ratios: [...buildRatios(inputs, 'bitsr', 'xnor-wasm-2t'), ...buildRatios(inputs, 'bitsr', 'xnor-wasm-1t')],
