@@ -2,8 +2,8 @@
  * `npx tsx bench/gpuEngine.ts [--json] [--sizes 256,384] [--runs 10] [--models <dir>] [--ort] [--dawn <option>]...`
  *
  * The binary engine's WebGPU kernels (src/engine/xnor/webgpu.ts) on a real GPU from Node, no
- * browser: Dawn through the `webgpu` package (Vulkan on Linux). For each shipped model
- * (models/bitsr-x{2,3,4}.onnx) it first checks the output against the plain-loop reference on small
+ * browser: Dawn through the `webgpu` package (Vulkan on Linux). For each model in --models
+ * (bitsr-x{2,3,4}.onnx and the full tier's bitsr-x{2,3,4}-full.onnx, those present) it first checks the output against the plain-loop reference on small
  * images (max abs error, inputs with a sign margin as in the parity tests), then times a random LR
  * tile per size: warm-up, then the median of `--runs` runs, each the whole tile (upload, every
  * kernel, readback), as the app would call it. Prints JSON with the adapter (vendor, architecture,
@@ -29,7 +29,7 @@
  * this Dawn build with that driver crashed now and then while compiling):
  *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json npx tsx bench/gpuEngine.ts --sizes 32
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { create, globals } from 'webgpu';
 import { readPlan } from '../src/engine/xnor/plan';
@@ -116,6 +116,7 @@ async function main(): Promise<number> {
   log(`adapter: ${JSON.stringify(adapterInfo)}`);
 
   const results: {
+    model: string;
     scale: number;
     size: number;
     outSize: number;
@@ -133,29 +134,33 @@ async function main(): Promise<number> {
     /** --ort: onnxruntime-node's WebGPU EP on the same tile. */
     ort?: { medianMs: number; minMs: number; mpixOutPerSec: number };
   }[] = [];
-  const ortValidation: { scale: number; width: number; height: number; maxAbsErr: number }[] = [];
+  const ortValidation: { model: string; scale: number; width: number; height: number; maxAbsErr: number }[] = [];
   const ortRun = args.ort ? await ortRunner() : undefined;
-  const validation: { scale: number; width: number; height: number; seed: number; margin: number; maxAbsErr: number }[] = [];
+  const validation: { model: string; scale: number; width: number; height: number; seed: number; margin: number; maxAbsErr: number }[] = [];
   const compileMs: Record<string, number> = {};
-  for (const s of [2, 3, 4]) {
-    const plan = readPlan(new Uint8Array(readFileSync(join(args.models, `bitsr-x${s}.onnx`))));
+  const files = readdirSync(args.models).filter((f) => /^bitsr-x[234](-full)?\.onnx$/.test(f)).sort();
+  if (!files.length) throw new Error(`${args.models} holds no bitsr-x{2,3,4}[-full].onnx`);
+  for (const file of files) {
+    const name = file.replace(/\.onnx$/, '');
+    const s = Number(name[7]);
+    const plan = readPlan(new Uint8Array(readFileSync(join(args.models, file))));
     const model = createGpuModel(device, plan);
-    const ortModel = ortRun ? await ortRun(join(args.models, `bitsr-x${s}.onnx`)) : undefined;
+    const ortModel = ortRun ? await ortRun(join(args.models, file)) : undefined;
     if (ortModel) {
       for (const p of parityInputs(plan, CHECK_SIZES)) {
         const maxAbsErr = maxAbsDiff((await ortModel(p.img)).data, p.ref.data);
-        ortValidation.push({ scale: s, width: p.img.width, height: p.img.height, maxAbsErr });
-        log(`x${s} ${p.img.width}x${p.img.height}: max |ort-webgpu - reference| = ${maxAbsErr.toExponential(2)}`);
+        ortValidation.push({ model: name, scale: s, width: p.img.width, height: p.img.height, maxAbsErr });
+        log(`${name} ${p.img.width}x${p.img.height}: max |ort-webgpu - reference| = ${maxAbsErr.toExponential(2)}`);
       }
     }
     const t0 = performance.now();
     await model.ready();
-    compileMs[`x${s}`] = performance.now() - t0;
+    compileMs[name] = performance.now() - t0;
     for (const p of parityInputs(plan, CHECK_SIZES)) {
       const got = await model.run(p.img);
       const maxAbsErr = maxAbsDiff(got.data, p.ref.data);
-      validation.push({ scale: s, width: p.img.width, height: p.img.height, seed: p.seed, margin: p.margin, maxAbsErr });
-      log(`x${s} ${p.img.width}x${p.img.height}: max |gpu - reference| = ${maxAbsErr.toExponential(2)}`);
+      validation.push({ model: name, scale: s, width: p.img.width, height: p.img.height, seed: p.seed, margin: p.margin, maxAbsErr });
+      log(`${name} ${p.img.width}x${p.img.height}: max |gpu - reference| = ${maxAbsErr.toExponential(2)}`);
     }
     for (const size of args.sizes) {
       const img = randomImage(size, size, 1000 + size);
@@ -182,7 +187,7 @@ async function main(): Promise<number> {
       const reusedOutput = { medianMs: median(msInto), minMs: Math.min(...msInto), copyMs: median(copyInto) };
       const med = median(ms);
       const out = size * s;
-      const r: (typeof results)[number] = { scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000), phasesMs, reusedOutput };
+      const r: (typeof results)[number] = { model: name, scale: s, size, outSize: out, medianMs: med, minMs: Math.min(...ms), maxMs: Math.max(...ms), mpixOutPerSec: (out * out) / 1e6 / (med / 1000), phasesMs, reusedOutput };
       if (timestamps) {
         const runs: { name: string; ms: number }[][] = [];
         for (let i = 0; i < Math.min(args.runs, 5); i++) runs.push(await model.profile(img));
@@ -198,12 +203,12 @@ async function main(): Promise<number> {
           t.push(performance.now() - t0);
         }
         r.ort = { medianMs: median(t), minMs: Math.min(...t), mpixOutPerSec: (out * out) / 1e6 / (median(t) / 1000) };
-        log(`x${s} ${size}x${size}: ort-webgpu median ${r.ort.medianMs.toFixed(2)} ms (min ${r.ort.minMs.toFixed(2)}), ${r.ort.mpixOutPerSec.toFixed(1)} MP/s out`);
+        log(`${name} ${size}x${size}: ort-webgpu median ${r.ort.medianMs.toFixed(2)} ms (min ${r.ort.minMs.toFixed(2)}), ${r.ort.mpixOutPerSec.toFixed(1)} MP/s out`);
       }
       results.push(r);
       const p = phasesMs;
       log(
-        `x${s} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out; ` +
+        `${name} ${size}x${size} -> ${out}x${out}: median ${med.toFixed(2)} ms (min ${r.minMs.toFixed(2)}), ${r.mpixOutPerSec.toFixed(1)} MP/s out; ` +
           `encode ${p.encodeMs.toFixed(2)} + wait ${p.waitMs.toFixed(2)} + copy ${p.copyMs.toFixed(2)} ms${r.kernelsTotalMs !== undefined ? `; kernels ${r.kernelsTotalMs.toFixed(3)} ms GPU` : ''}; ` +
           `into a reused array: median ${reusedOutput.medianMs.toFixed(2)} ms (copy ${reusedOutput.copyMs.toFixed(2)})`,
       );
