@@ -4,7 +4,7 @@
  * are exact integer sums in both, so outputs agree to float rounding, given a margin from sign ties
  * (see xnorPlan.test.ts): inputs whose binarization inputs come within 1e-6 of 0 are skipped.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NetConfig } from '../../src/model/config';
@@ -56,6 +56,22 @@ describe('binary engine (wasm) vs the reference', () => {
       for (const threads of [1, 2]) await expectMatches(bytes, [[23, 17], [5, 3]], threads);
       // The plain-SIMD build (no relaxed SIMD: the browsers without it) gives the same results.
       await expectMatches(bytes, [[23, 17]], 1, false);
+    }
+  });
+
+  // The full tier (wider MRB trunk, RPReLU), where shipped: every binary conv on packed signs (the
+  // branches writing their concat slices), and the only separate steps RPReLU and add, one kernel
+  // call each (RPReLU is not fused into the conv: at C 64 a 128² tile measured within noise of the
+  // fused PReLU model, one thread, beside a training run).
+  const full = dir ? readdirSync(dir).filter((f) => /^bitsr-x[234]-full\.onnx$/.test(f)) : [];
+  it.skipIf(!full.length)(`shipped full-tier models (${full.join(', ') || 'none in models/'}), 1 and 2 threads`, async () => {
+    for (const f of full) {
+      const bytes = new Uint8Array(readFileSync(join(dir!, f)));
+      const plan = readPlan(bytes);
+      const steps = schedule(plan).steps;
+      expect(new Set(steps.flatMap((x) => (x.kind === 'general' ? [x.op.op] : []))), f).toEqual(new Set(['add', 'rprelu']));
+      expect(steps.filter((x) => x.kind === 'binconv').length, f).toBe(plan.ops.filter((o) => o.op === 'binconv').length);
+      for (const threads of [1, 2]) await expectMatches(bytes, [[23, 17], [5, 3]], threads);
     }
   });
 
