@@ -22,7 +22,9 @@ describe('training config', () => {
   });
 
   it("the shipped checkpoints' recipes validate (what --resume parses)", () => {
-    for (const s of ['x2', 'x3', 'x4']) {
+    const dirs = readdirSync('models/checkpoints');
+    expect(dirs).toEqual(expect.arrayContaining(['x2', 'x3', 'x4']));
+    for (const s of dirs) {
       const ck = JSON.parse(readFileSync(`models/checkpoints/${s}/checkpoint.json`, 'utf8'));
       expect(() => parseTrainConfig({ ...ck.train, net: ck.net }), s).not.toThrow();
     }
