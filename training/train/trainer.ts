@@ -1,8 +1,9 @@
 /**
  * The training coordinator: data-parallel over worker_threads (one tfjs-wasm instance each),
- * gradients averaged and Adam applied by the workers over disjoint slices (per-group learning rates), validation with the real
- * evaluation protocol, atomic checkpoints (periodic and on SIGINT/SIGTERM), exact resume,
- * and a NaN/Inf guard that skips the step and never saves non-finite weights.
+ * gradients averaged and Adam applied by the workers over disjoint slices (per-group learning
+ * rates), validation with the real evaluation protocol, atomic checkpoints (periodic and on
+ * SIGINT/SIGTERM), exact resume, and a NaN/Inf guard that skips the step and never saves
+ * non-finite weights.
  */
 import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
