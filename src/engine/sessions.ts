@@ -9,7 +9,7 @@ import { describeFailure } from './pipeline';
 import { candidates, chooseEngine, measureEngines, type Candidates, type EngineModel, type EngineName, type Measurement, type TileEngine } from './engines';
 import { SCALES, type EpInfo, type ModelEntry, type Scale } from './protocol';
 import { CancelledError, tileForBindingLimit } from './tiler';
-import { pickTier, TIER_PROBE_SIDE, type TierChoice, type TierPick } from './tiers';
+import { pickTier, probeTileMs, TIER_PROBE_SIDE, type TierChoice, type TierPick } from './tiers';
 import { createImage } from '../core/image';
 
 type SrSession = EngineModel;
@@ -127,7 +127,7 @@ export class Sessions {
 
   /**
    * Chooses each scale's model for a job under `choice`. With both tiers and 'auto', a full model
-   * not yet measured on this engine runs one probe tile first (warm, then timed).
+   * not yet measured on this engine runs its probe tile first (probeTileMs).
    */
   async resolveTiers(scales: readonly Scale[], choice: TierChoice): Promise<void> {
     for (const scale of scales) {
@@ -138,10 +138,7 @@ export class Sessions {
           const s = await this.loadEntry(full);
           const tile = createImage(TIER_PROBE_SIDE, TIER_PROBE_SIDE);
           tile.data.fill(0.5);
-          await s.run(tile, scale);
-          const t0 = performance.now();
-          await s.run(tile, scale);
-          const ms = performance.now() - t0;
+          const ms = await probeTileMs(() => s.run(tile, scale));
           this.probes.set(this.probeKey(full), ms);
           this.onTierMeasured(this.probeKey(full), ms);
           pick = pickTier(this.entries, scale, choice, ms);

@@ -21,6 +21,25 @@ export function tierOf(file: string, metadata: Record<string, string | undefined
   return /-full\.onnx$/i.test(file) ? 'full' : 'lite';
 }
 
+/** Timed runs of the probe tile after its warm-up run; the fastest counts. */
+export const TIER_PROBE_RUNS = 3;
+
+/**
+ * The probe tile's ms: one warm-up run, then the fastest of `runs` timed ones. The result is cached
+ * for good, so a single run slowed by something else on the device (seen here: 484–753 ms per
+ * output megapixel over 7 fresh visits beside a training job) must not decide the tier.
+ */
+export async function probeTileMs(run: () => Promise<unknown>, runs = TIER_PROBE_RUNS, now: () => number = () => performance.now()): Promise<number> {
+  await run();
+  let best = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = now();
+    await run();
+    best = Math.min(best, now() - t0);
+  }
+  return best;
+}
+
 /** ms a 1-megapixel output at `scale` is predicted to take, from one probe tile's ms. */
 export function predictedMegapixelMs(probeMs: number, scale: number): number {
   const lrPixels = 1e6 / (scale * scale);

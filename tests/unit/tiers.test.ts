@@ -1,7 +1,7 @@
 /** Speed tiers (src/engine/tiers.ts): which model a scale runs, and the budget `auto` holds the full model to. */
 import { describe, expect, it } from 'vitest';
 import type { ModelEntry } from '../../src/engine/protocol';
-import { FULL_TIER_BUDGET_MS, pickTier, predictedMegapixelMs, tierOf, TIER_PROBE_SIDE } from '../../src/engine/tiers';
+import { FULL_TIER_BUDGET_MS, pickTier, predictedMegapixelMs, probeTileMs, tierOf, TIER_PROBE_RUNS, TIER_PROBE_SIDE } from '../../src/engine/tiers';
 
 const entry = (scale: number, tier: 'lite' | 'full'): ModelEntry => ({ file: `bitsr-x${scale}${tier === 'full' ? '-full' : ''}.onnx`, scale, tier, bytes: 1, metadata: {} });
 
@@ -34,5 +34,18 @@ describe('speed tiers', () => {
     const slow = pickTier(both, 4, 'auto', atBudget * 1.1)!;
     expect(slow.entry.tier).toBe('lite');
     expect(slow.reason).toMatch(/auto: the full model would take ~1100 ms per output megapixel here, over the 1000 ms budget/);
+  });
+
+  it('the probe: one warm-up run, then the fastest of the timed runs (a slow one does not decide)', async () => {
+    // A fake clock: each run advances it by the next duration; the warm-up is the slowest of all.
+    const durations = [500, 40, 90, 35];
+    let t = 0;
+    let calls = 0;
+    const run = async () => {
+      t += durations[calls++];
+    };
+    expect(await probeTileMs(run, 3, () => t)).toBe(35);
+    expect(calls).toBe(1 + 3);
+    expect(TIER_PROBE_RUNS).toBe(3);
   });
 });
