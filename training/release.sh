@@ -32,7 +32,8 @@ bench=${2:-../shared/data/benchmark}
 for set in Set5 Set14 B100; do
   [ -d "$bench/$set" ] || fail "benchmark root $bench: $set/ not found"
 done
-ls "$runs"/x[234]/best.json "$runs"/x[234]-full/best.json >/dev/null 2>&1 || fail "no $runs/x{2,3,4}[-full]/best.json to release"
+# ls lists the matches even when one of its patterns has none (and then exits non-zero).
+[ -n "$(ls "$runs"/x[234]/best.json "$runs"/x[234]-full/best.json 2>/dev/null)" ] || fail "no $runs/x{2,3,4}[-full]/best.json to release"
 mkdir -p models/eval
 for s in 2 3 4; do
   found=0

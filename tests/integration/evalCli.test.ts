@@ -115,4 +115,19 @@ describe('CLIs as a user runs them', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/^error: runs root .*nope: directory not found/);
   });
+
+  it('release:models: a runs root with only one tier passes the checks and reaches the export', async () => {
+    const bench = join(tmp, 'release-bench');
+    for (const set of ['Set5', 'Set14', 'B100']) mkdirSync(join(bench, set), { recursive: true });
+    for (const run of ['lite-only/x2', 'full-only/x4-full']) {
+      mkdirSync(join(tmp, run), { recursive: true });
+      writeFileSync(join(tmp, run, 'best.json'), '{'); // corrupt: the export is where it stops
+    }
+    for (const root of ['lite-only', 'full-only']) {
+      const r = await exec('bash', ['training/release.sh', join(tmp, root), bench]);
+      expect(r.code, root).not.toBe(0);
+      expect(r.err, root).not.toMatch(/to release/);
+      expect(r.err, root).toMatch(/corrupt checkpoint .*best\.json/);
+    }
+  });
 });
