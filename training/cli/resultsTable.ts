@@ -92,8 +92,8 @@ export function resultsText(read: (file: string) => EvalJson | undefined): { tab
       const b = psnrOf(base, n);
       return o !== undefined && b !== undefined ? ` (${fmt(o - b)})` : '';
     });
-  const judge = (name: string, r: EvalJson, floors: ReadonlyArray<number | null>) => {
-    const ibtm = PAPER['VDSR-IBTM'][Number(name.match(/x(\d)/)![1])];
+  const judge = (name: string, scale: number, r: EvalJson, floors: ReadonlyArray<number | null>) => {
+    const ibtm = PAPER['VDSR-IBTM'][scale];
     dist.push(`${name} ${SETS.map((n, i) => fmt((psnrOf(r, n) ?? NaN) - ibtm[i])).join(' / ')} dB`);
     const need = shortfall(r, floors);
     if (need.some((v) => v !== null && v > 1e-9)) short.push(`${name} ${need.filter((v) => v !== null).map((v) => `+${v!.toFixed(2)}`).join(' / ')}`);
@@ -108,13 +108,13 @@ export function resultsText(read: (file: string) => EvalJson | undefined): { tab
     if (ours) {
       const gain = gainOver(ours, bic);
       table.push(`| x${s} | **bitsr-x${s}** | ${SETS.map((n, i) => `**${cell(ours, n)}**${gain[i]}`).join(' | ')} |`);
-      judge(`x${s}`, ours, FLOORS[s]);
+      judge(`x${s}`, s, ours, FLOORS[s]);
     }
     if (full) {
       // The full tier's gain is over the lite model of its scale (over bicubic when there is none).
       const gain = gainOver(full, ours ?? bic);
       table.push(`| x${s} | **bitsr-x${s}-full** | ${SETS.map((n, i) => `**${cell(full, n)}**${gain[i]}`).join(' | ')} |`);
-      judge(`x${s}-full`, full, FULL_FLOORS[s]);
+      judge(`x${s}-full`, s, full, FULL_FLOORS[s]);
     }
     for (const [name, rows] of Object.entries(PAPER)) {
       const r = rows[s];
