@@ -149,7 +149,15 @@ function bicubic(b: Builder, x: string, s: number): string {
   ]);
 }
 
-export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, stats: ExportStats, extraMetadata: ProvenanceMetadata & Record<string, string> = {}): Uint8Array {
+/** Variants of the exported graph for other callers than the app (the trainer's teacher). */
+export interface ExportOptions {
+  /** Input and every output in NHWC with a dynamic batch N (the trainer's layout), not NCHW [1,3,H,W]. */
+  nhwc?: boolean;
+  /** Graph values to output too, in this order, as tap0, tap1, ... (g.output is the SR before its clip). */
+  taps?: string[];
+}
+
+export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, stats: ExportStats, extraMetadata: ProvenanceMetadata & Record<string, string> = {}, opts: ExportOptions = {}): Uint8Array {
   const cfg = g.config;
   if (cfg.batchNorm || g.ops.some((o) => o.op === 'batchnorm')) {
     throw new Error('cannot export a network with batchNorm: BN is the ablation-only baseline (BTM replaces it)');
@@ -158,7 +166,8 @@ export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, st
   const b = new Builder(params);
   const mean = b.init(floatTensor('data.mean', [1, 3, 1, 1], Array.from(stats.mean)));
   const std = b.init(floatTensor('data.std', [1, 3, 1, 1], Array.from(stats.std)));
-  const v = new Map<string, string>([[g.input, 'lr']]); // NetGraph value -> ONNX value
+  const v = new Map<string, string>(); // NetGraph value -> ONNX value
+  v.set(g.input, opts.nhwc ? b.node('Transpose', ['lr'], [{ name: 'perm', ints: [0, 3, 1, 2] }]) : 'lr');
   const get = (name: string) => {
     const r = v.get(name);
     if (!r) throw new Error(`graph value ${name} used before it is defined`);
@@ -238,7 +247,11 @@ export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, st
     }
     v.set(o.out, out);
   }
-  b.node('Clip', [get(g.output), b.f(0), b.f(1)], [], 'sr');
+  // Each output's last node: NCHW -> NHWC where asked.
+  const emit = (value: string, name: string) => (opts.nhwc ? b.node('Transpose', [value], [{ name: 'perm', ints: [0, 2, 3, 1] }], name) : b.node('Identity', [value], [], name));
+  if (opts.nhwc) emit(b.node('Clip', [get(g.output), b.f(0), b.f(1)]), 'sr');
+  else b.node('Clip', [get(g.output), b.f(0), b.f(1)], [], 'sr');
+  const taps = (opts.taps ?? []).map((t, i) => emit(get(t), `tap${i}`));
 
   const s = cfg.scale;
   const own: ModelMetadata = {
@@ -260,8 +273,12 @@ export function exportOnnx(g: NetGraph, params: Record<string, Float32Array>, st
       name: cfg.name,
       nodes: b.nodes,
       initializers: b.inits,
-      inputs: [{ name: 'lr', elemType: DataType.FLOAT, shape: [1, 3, 'H', 'W'] }],
-      outputs: [{ name: 'sr', elemType: DataType.FLOAT, shape: [1, 3, `${s}*H`, `${s}*W`] }],
+      inputs: [{ name: 'lr', elemType: DataType.FLOAT, shape: opts.nhwc ? ['N', 'H', 'W', 3] : [1, 3, 'H', 'W'] }],
+      outputs: [
+        { name: 'sr', elemType: DataType.FLOAT, shape: opts.nhwc ? ['N', `${s}*H`, `${s}*W`, 3] : [1, 3, `${s}*H`, `${s}*W`] },
+        // Taps are 4-D, of sizes of their own (LR or HR, C or 3 channels).
+        ...taps.map((name) => ({ name, elemType: DataType.FLOAT, shape: opts.nhwc ? ['N', `${name}_h`, `${name}_w`, `${name}_c`] : [1, `${name}_c`, `${name}_h`, `${name}_w`] })),
+      ],
     },
     metadata,
   });

@@ -59,7 +59,8 @@ describe('training config', () => {
     ];
     for (const [over, re] of bad) expect(() => parseTrainConfig({ ...base, ...over }), JSON.stringify(over)).toThrow(re);
     expect(() => parseTrainConfig([])).toThrow(/must be a JSON object/);
-    expect(parseTrainConfig({ ...base, schedule: 'step', seed: -3, distill: { teacher: 't' } })).toMatchObject({ schedule: 'step', seed: -3, distill: { teacher: 't', lambda: 0.4 } });
+    expect(parseTrainConfig({ ...base, schedule: 'step', seed: -3, distill: { teacher: 't' } })).toMatchObject({ schedule: 'step', seed: -3, distill: { teacher: 't', lambda: 0.4, teacherEngine: 'auto' } });
+    expect(() => parseTrainConfig({ ...base, distill: { teacher: 't', teacherEngine: 'gpu' } })).toThrow(/teacherEngine/);
   });
 
   it('readTrainConfig names the file', () => {

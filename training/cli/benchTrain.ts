@@ -13,8 +13,13 @@
  * blocks of ORT_RUNS interleaved with every BLOCK training steps (same machine state as the steps
  * around them). `ratio` divides by the fastest of all of these (conservative); `ratioInterleaved`
  * is the median over blocks of (steps' speed ÷ the neighbouring ORT blocks' mean).
+ *
+ * --distill [--teacher-engine auto|ort|tfjs] [--rounds R]: the cost of distillation instead. Plain and
+ * distilled steps of the config alternate, R rounds of --steps each (the drift hits both alike);
+ * the teacher is the net's full-precision twin with seeded random weights (a step's time does not
+ * depend on what the teacher learned). distillRatio = median distilled ÷ median plain ms per step.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -22,12 +27,14 @@ import { buildGraph, forwardMacs, type NetGraph } from '../../src/model/graph';
 import { DataType, encodeModel, floatTensor, type NodeProto, type TensorProto, type ValueInfo } from '../../src/model/onnxProto';
 import { createImage } from '../../src/core/image';
 import { writePng } from '../io/imageIO';
-import { readTrainConfig, type TrainConfig } from '../train/config';
+import { saveCheckpoint, type DataStats } from '../engine/checkpoint';
+import { initParams } from '../engine/forward';
+import { parseTrainConfig, readTrainConfig, TEACHER_ENGINES, type DistillConfig, type TrainConfig } from '../train/config';
 import { relaxedSimdAvailable } from '../engine/simdKernels';
 import { train } from '../train/trainer';
 import { existingFile, isMain, positiveInt, runCli, str, UsageError, type Args } from './args';
 
-const USAGE = 'usage: npm run bench:train -- [--config training/configs/default.json] [--workers N] [--steps N] [--json]';
+const USAGE = 'usage: npm run bench:train -- [--config training/configs/default.json] [--workers N] [--steps N] [--json] [--distill [--teacher-engine auto|ort|tfjs] [--rounds R]]';
 
 /** One ONNX model holding every conv of a training step, each on its own input of the step's shape. */
 function convModel(g: NetGraph, n: number, h: number, w: number): { bytes: Uint8Array; feeds: Record<string, ort.Tensor>; macs: number } {
@@ -101,10 +108,10 @@ async function ortReference(g: NetGraph, cfg: TrainConfig, threads: number) {
   };
 }
 
-export const BENCH_TRAIN_SPEC = { flags: ['json'], options: ['config', 'workers', 'steps'] };
+export const BENCH_TRAIN_SPEC = { flags: ['json', 'distill'], options: ['config', 'workers', 'steps', 'teacher-engine', 'rounds'] };
 
 /** All of bench:train's argument checks, before the reference and the training start. */
-export function validateBenchTrainArgs(a: Args, cores = availableParallelism()): { configPath: string; cfg: TrainConfig; workers: number; steps: number } {
+export function validateBenchTrainArgs(a: Args, cores = availableParallelism()): { configPath: string; cfg: TrainConfig; workers: number; steps: number; rounds: number; teacherEngine: DistillConfig['teacherEngine'] } {
   const configPath = existingFile('--config', str(a, 'config', 'training/configs/default.json'));
   const cfg = readTrainConfig(configPath);
   const workers = positiveInt(a, 'workers', Math.min(cores, cfg.batch));
@@ -112,11 +119,54 @@ export function validateBenchTrainArgs(a: Args, cores = availableParallelism()):
   // The ratios pair blocks of BLOCK steps with ORT runs around them: at least one block.
   const steps = positiveInt(a, 'steps', 6 * BLOCK);
   if (steps < BLOCK) throw new UsageError(`--steps must be at least ${BLOCK} (one block of steps between two ORT measurements; got ${steps})`);
-  return { configPath, cfg, workers, steps };
+  const teacherEngine = str(a, 'teacher-engine', 'auto') as DistillConfig['teacherEngine'];
+  if (!TEACHER_ENGINES.includes(teacherEngine)) throw new UsageError(`--teacher-engine must be one of ${TEACHER_ENGINES.join(', ')} (got ${teacherEngine})`);
+  const rounds = positiveInt(a, 'rounds', 2);
+  if (!a.distill && (a['teacher-engine'] !== undefined || a.rounds !== undefined)) throw new UsageError('--teacher-engine and --rounds go with --distill');
+  if (a.distill && cfg.distill) throw new UsageError(`--distill adds its own teacher; ${configPath} already has distill`);
+  return { configPath, cfg, workers, steps, rounds, teacherEngine };
+}
+
+/** --distill: plain and distilled steps alternating, R rounds; see the header. */
+async function benchDistill(dir: string, configPath: string, cfg: TrainConfig, workers: number, steps: number, rounds: number, teacherEngine: DistillConfig['teacherEngine']) {
+  const warm = 5;
+  const tNet = { ...cfg.net, binary: false };
+  const teacher = join(dir, 'teacher.json');
+  const tStats: DataStats = { mean: [0.45, 0.44, 0.4], std: [0.25, 0.24, 0.26] };
+  saveCheckpoint(teacher, { version: 1, net: tNet, train: {}, stats: tStats, step: 0, params: initParams(buildGraph(tNet), 1), optimizer: { arrays: {}, scalars: {} }, rng: [1], info: {} });
+  const distilled = parseTrainConfig({ ...cfg, distill: { teacher, teacherEngine } });
+  const ms: Record<'plain' | 'distill', number[]> = { plain: [], distill: [] };
+  let engine: unknown;
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of ['plain', 'distill'] as const) {
+      const run = join(dir, `run-${kind}-${r}`);
+      const res = await train({
+        config: { ...(kind === 'plain' ? cfg : distilled), steps: warm + steps, valEvery: 1e9, ckptEvery: 1e9, logEvery: 1e9 },
+        data: [dir],
+        out: run,
+        workers,
+        quiet: true,
+        cacheDir: join(dir, 'cache'),
+      });
+      ms[kind].push(median(res.stepMs.slice(warm)));
+      if (kind === 'distill') engine = readFileSync(join(run, 'log.jsonl'), 'utf8').split('\n').map((l) => (l ? JSON.parse(l) : {})).find((e) => e.event === 'start')?.teacher;
+    }
+  }
+  return {
+    config: configPath,
+    workers,
+    stepsPerRound: steps,
+    teacher: engine,
+    plainMsPerStep: ms.plain.map((x) => Number(x.toFixed(1))),
+    distillMsPerStep: ms.distill.map((x) => Number(x.toFixed(1))),
+    distillRatio: median(ms.distill) / median(ms.plain),
+    distillRatioPerRound: ms.plain.map((p, i) => Number((ms.distill[i] / p).toFixed(3))),
+    relaxedSimdFma: relaxedSimdAvailable(),
+  };
 }
 
 if (isMain(import.meta.url)) await runCli(USAGE, BENCH_TRAIN_SPEC, async (a) => {
-  const { configPath, cfg, workers, steps } = validateBenchTrainArgs(a);
+  const { configPath, cfg, workers, steps, rounds, teacherEngine } = validateBenchTrainArgs(a);
   const cores = availableParallelism();
   const warm = 5;
   const g = buildGraph(cfg.net);
@@ -129,6 +179,11 @@ if (isMain(import.meta.url)) await runCli(USAGE, BENCH_TRAIN_SPEC, async (a) => 
       const img = createImage(side, side);
       for (let i = 0; i < img.data.length; i++) img.data[i] = (Math.sin(i * 0.37 + k) + 1) / 2;
       writePng(join(dir, 'HR', `${k}.png`), img);
+    }
+    if (a.distill) {
+      const out = await benchDistill(dir, configPath, cfg, workers, steps, rounds, teacherEngine);
+      console.log(a.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
+      return;
     }
     const macs = forwardMacs(g, cfg.patch, cfg.patch);
     const stepFlop = 6 * cfg.batch * (macs.binary + macs.fp);

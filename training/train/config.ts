@@ -10,7 +10,14 @@ export interface DistillConfig {
   lambda: number;
   beta: number;
   gamma: number;
+  /**
+   * What runs the frozen teacher's forward: 'ort' onnxruntime-node (native kernels, one thread per
+   * worker), 'tfjs' the trainer's own wasm forward, 'auto' ORT where its native binding loads.
+   */
+  teacherEngine: 'auto' | 'ort' | 'tfjs';
 }
+
+export const TEACHER_ENGINES = ['auto', 'ort', 'tfjs'] as const;
 
 export interface TrainConfig {
   net: NetConfig;
@@ -102,6 +109,7 @@ const DISTILL_SCHEMA: Record<keyof DistillConfig, Rule> = {
   lambda: numRule((n) => n >= 0, 'a non-negative number'),
   beta: numRule((n) => n >= 0, 'a non-negative number'),
   gamma: numRule((n) => n >= 0, 'a non-negative number'),
+  teacherEngine: enumRule(TEACHER_ENGINES),
 };
 
 /** The recipe's fields; SCHEDULES lists what learningRate implements. */
@@ -156,7 +164,7 @@ export function parseTrainConfig(raw: unknown, where = 'config'): TrainConfig {
   if (c.distill) {
     const d: Partial<DistillConfig> = c.distill;
     if (typeof d.teacher !== 'string') throw new Error(`invalid ${where}: 'distill.teacher' must be a checkpoint path`);
-    c.distill = { teacher: d.teacher, lambda: d.lambda ?? 0.4, beta: d.beta ?? 0.6, gamma: d.gamma ?? 0.005 };
+    c.distill = { teacher: d.teacher, lambda: d.lambda ?? 0.4, beta: d.beta ?? 0.6, gamma: d.gamma ?? 0.005, teacherEngine: d.teacherEngine ?? 'auto' };
   }
   return c;
 }

@@ -5,7 +5,7 @@
  * crashes or exits rejects everything still pending on it.
  */
 import { Worker } from 'node:worker_threads';
-import type { FromWorker, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
+import type { FromWorker, TeacherEngine, WorkerInit, WorkerReply, WorkerRequest } from './protocol';
 
 /** The reply each request type gets. */
 export type ReplyTo<T extends WorkerRequest['type']> = T extends 'step'
@@ -26,6 +26,8 @@ class PoolWorker {
   private nextId = 1;
   private dead?: Error;
   readonly ready: Promise<void>;
+  /** What runs the distillation teacher here (from the worker's ready message). */
+  teacher?: TeacherEngine;
 
   constructor(readonly w: Worker) {
     let readyOk!: () => void;
@@ -38,7 +40,10 @@ class PoolWorker {
       this.pending.clear();
     };
     w.on('message', (m: FromWorker) => {
-      if (m.type === 'ready') return readyOk();
+      if (m.type === 'ready') {
+        this.teacher = m.teacher;
+        return readyOk();
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -78,6 +83,11 @@ export class WorkerPool {
       throw e;
     }
     return pool;
+  }
+
+  /** What runs the distillation teacher in each worker (undefined without one). */
+  get teachers(): Array<TeacherEngine | undefined> {
+    return this.workers.map((w) => w.teacher);
   }
 
   get size(): number {

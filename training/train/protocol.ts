@@ -52,4 +52,10 @@ export type WorkerReply =
   | { type: 'inferred'; images: Array<{ width: number; height: number; data: Float32Array }> }
   | { type: 'error'; message: string };
 
-export type FromWorker = { type: 'ready' } | (WorkerReply & { id: number });
+/** ready.teacher: what runs the distillation teacher's forward in this worker, and why where it is not ORT. */
+export interface TeacherEngine {
+  engine: 'ort' | 'tfjs';
+  reason?: string;
+}
+
+export type FromWorker = { type: 'ready'; teacher?: TeacherEngine } | (WorkerReply & { id: number });

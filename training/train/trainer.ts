@@ -206,7 +206,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     lastVal = psnr;
   };
 
-  log({ event: resumed ? 'resume' : 'start', step, config: cfg, workers: W, images: ds.names.length, stats, params: total });
+  // Which engine runs the teacher (worker 0 stands for all: they load the same binding).
+  const teacherEngine = pool.teachers[0];
+  log({ event: resumed ? 'resume' : 'start', step, config: cfg, workers: W, images: ds.names.length, stats, params: total, ...(teacherEngine ? { teacher: teacherEngine } : {}) });
+  if (teacherEngine && !opts.quiet) process.stderr.write(`distillation teacher: ${teacherEngine.engine}${teacherEngine.reason ? ` (${teacherEngine.reason})` : ''}\n`);
   const shard = cfg.batch / W;
   const t0 = Date.now();
   let lastT = t0;

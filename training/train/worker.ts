@@ -8,11 +8,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { buildGraph } from '../../src/model/graph';
 import { forward, imageToTensor, initTf, tensorToImage, toTensors, type Params } from '../engine/forward';
 import { spaceToDepth } from '../engine/kernels';
+import { createOrtTeacher, type OrtTeacher } from '../engine/teacherOrt';
 import { tf } from '../engine/tf';
 import { Adam } from './adam';
 import { buildBatch } from './data';
 import { trainingLoss } from './loss';
-import type { FromWorker, ToWorker, WorkerInit, WorkerReply } from './protocol';
+import type { FromWorker, TeacherEngine, ToWorker, WorkerInit, WorkerReply } from './protocol';
 
 const init = workerData as WorkerInit;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(m, transfer);
@@ -35,6 +36,22 @@ const teacher = init.teacher
   ? { graph: buildGraph(init.teacher.net), params: toTensors(buildGraph(init.teacher.net), init.teacher.params), stats: init.teacher.stats }
   : undefined;
 if (teacher) Object.values(teacher.params).forEach((t) => tf.keep(t));
+// The teacher's forward on ORT where it loads (teacherOrt.ts); else on tfjs, as the student's.
+let ortTeacher: OrtTeacher | undefined;
+let teacherEngine: TeacherEngine | undefined;
+if (init.teacher && cfg.distill) {
+  const want = cfg.distill.teacherEngine;
+  if (want === 'tfjs') teacherEngine = { engine: 'tfjs', reason: 'teacherEngine: tfjs' };
+  else {
+    try {
+      ortTeacher = await createOrtTeacher(teacher!.graph, init.teacher.params, init.teacher.stats);
+      teacherEngine = { engine: 'ort' };
+    } catch (e) {
+      if (want === 'ort') throw new Error(`distill.teacherEngine is 'ort', but onnxruntime-node cannot run the teacher: ${(e as Error).message}`);
+      teacherEngine = { engine: 'tfjs', reason: `onnxruntime-node: ${(e as Error).message.split('\n')[0]}` };
+    }
+  }
+}
 
 function loadWeights(): void {
   for (const s of init.layout) {
@@ -42,7 +59,7 @@ function loadWeights(): void {
   }
 }
 
-function step(msg: Extract<ToWorker, { type: 'step' }>): void {
+async function step(msg: Extract<ToWorker, { type: 'step' }>): Promise<void> {
   const t0 = performance.now();
   loadWeights();
   const p = cfg.patch;
@@ -50,6 +67,7 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
   const n = msg.refs.length;
   const batch = buildBatch(init.dataset, msg.refs, p);
   if (msg.poison) batch.lr.fill(NaN, 0, 7); // fault injection (tests of the NaN guard)
+  const tOrt = ortTeacher ? await ortTeacher.run({ data: batch.lr, shape: [n, p, p, 3] }) : undefined;
   // BatchNorm (ablation): the batch statistics of this shard, for the trainer's running statistics.
   const batchStats: Record<string, Float32Array> = {};
   const { value, grads } = tf.tidy(() => {
@@ -61,7 +79,11 @@ function step(msg: Extract<ToWorker, { type: 'step' }>): void {
     const y = depth ? spaceToDepth(hr, S) : hr;
     let tOut: tf.Tensor | undefined;
     let tStages: tf.Tensor[] = [];
-    if (teacher) {
+    if (tOrt) {
+      const out = tf.tensor4d(tOrt.out.data, tOrt.out.shape);
+      tOut = depth ? spaceToDepth(out, S) : out;
+      tStages = tOrt.stages.map((s) => tf.tensor4d(s.data, s.shape));
+    } else if (teacher) {
       const r = forward(teacher.graph, teacher.params as Params, teacher.stats, x, { keep: teacher.graph.stages, depthOutput: depth });
       tOut = r.out;
       tStages = teacher.graph.stages.map((k) => r.kept[k]);
@@ -112,15 +134,19 @@ function infer(msg: Extract<ToWorker, { type: 'infer' }>): void {
   reply({ type: 'inferred', images }, images.map((i) => i.data.buffer as ArrayBuffer));
 }
 
+// One request at a time, in order (a step awaits the ORT teacher): each waits for the one before.
+let queue = Promise.resolve();
 parentPort!.on('message', (msg: ToWorker) => {
-  current = msg.id;
-  try {
-    if (msg.type === 'step') step(msg);
-    else if (msg.type === 'update') update(msg);
-    else if (msg.type === 'infer') infer(msg);
-    else if (msg.type === 'stop') process.exit(0);
-  } catch (e) {
-    reply({ type: 'error', message: (e as Error).stack ?? String(e) });
-  }
+  queue = queue.then(async () => {
+    current = msg.id;
+    try {
+      if (msg.type === 'step') await step(msg);
+      else if (msg.type === 'update') update(msg);
+      else if (msg.type === 'infer') infer(msg);
+      else if (msg.type === 'stop') process.exit(0);
+    } catch (e) {
+      reply({ type: 'error', message: (e as Error).stack ?? String(e) });
+    }
+  });
 });
-post({ type: 'ready' });
+post({ type: 'ready', ...(teacherEngine ? { teacher: teacherEngine } : {}) });
