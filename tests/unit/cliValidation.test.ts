@@ -107,12 +107,16 @@ describe('ablate, export, results:table, bench:train', () => {
     ]);
   });
   it('bench:train', () => {
-    const spec = { flags: ['json', 'distill'], options: ['config', 'workers', 'steps', 'teacher-engine', 'rounds'] };
+    const spec = { flags: ['json', 'distill'], options: ['config', 'workers', 'steps', 'teacher-engine', 'rounds', 'vs'] };
     expect(validateBenchTrainArgs(parseArgs(['--config', config], spec), 2)).toMatchObject({ workers: 2, steps: 48, rounds: 2, teacherEngine: 'auto' });
     expect(validateBenchTrainArgs(parseArgs(['--config', config, '--distill', '--teacher-engine', 'tfjs', '--rounds', '3'], spec), 2)).toMatchObject({ rounds: 3, teacherEngine: 'tfjs' });
+    expect(validateBenchTrainArgs(parseArgs(['--config', config, '--vs', config], spec), 2).vs).toMatchObject({ path: config });
     rejects((a) => validateBenchTrainArgs(a, 2), spec, [
       [['--config', config, '--distill', '--teacher-engine', 'gpu'], /--teacher-engine must be one of auto, ort, tfjs \(got gpu\)/],
-      [['--config', config, '--rounds', '3'], /--teacher-engine and --rounds go with --distill/],
+      [['--config', config, '--rounds', '3'], /--rounds goes with --vs or --distill/],
+      [['--config', config, '--teacher-engine', 'ort'], /--teacher-engine goes with --distill/],
+      [['--config', config, '--distill', '--vs', config], /--vs and --distill are two different comparisons/],
+      [['--config', config, '--vs', join(tmp, 'none.json')], /--vs .*none\.json: file not found/],
       [['--config', config, '--steps', '4'], /--steps must be at least 8/],
       [['--config', config, '--workers', '3'], /--workers 3 must divide the config's batch \(4\)/],
       [['--config', join(tmp, 'none.json')], /file not found/],

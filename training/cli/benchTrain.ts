@@ -14,10 +14,11 @@
  * around them). `ratio` divides by the fastest of all of these (conservative); `ratioInterleaved`
  * is the median over blocks of (steps' speed ÷ the neighbouring ORT blocks' mean).
  *
- * --distill [--teacher-engine auto|ort|tfjs] [--rounds R]: the cost of distillation instead. Plain and
- * distilled steps of the config alternate, R rounds of --steps each (the drift hits both alike);
- * the teacher is the net's full-precision twin with seeded random weights (a step's time does not
- * depend on what the teacher learned). distillRatio = median distilled ÷ median plain ms per step.
+ * A paired comparison instead: --vs <config> or --distill [--teacher-engine auto|ort|tfjs], with
+ * [--rounds R]. The config's steps and the other's alternate, R rounds of --steps each (the drift
+ * hits both alike); ratio = the other's median ms per step ÷ the config's. --distill's other is
+ * the config plus distillation from the net's full-precision twin with seeded random weights (a
+ * step's time does not depend on what the teacher learned).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -34,7 +35,7 @@ import { relaxedSimdAvailable } from '../engine/simdKernels';
 import { train } from '../train/trainer';
 import { existingFile, isMain, positiveInt, runCli, str, UsageError, type Args } from './args';
 
-const USAGE = 'usage: npm run bench:train -- [--config training/configs/default.json] [--workers N] [--steps N] [--json] [--distill [--teacher-engine auto|ort|tfjs] [--rounds R]]';
+const USAGE = 'usage: npm run bench:train -- [--config training/configs/default.json] [--workers N] [--steps N] [--json] [--vs <json> | --distill [--teacher-engine auto|ort|tfjs]] [--rounds R]';
 
 /** One ONNX model holding every conv of a training step, each on its own input of the step's shape. */
 function convModel(g: NetGraph, n: number, h: number, w: number): { bytes: Uint8Array; feeds: Record<string, ort.Tensor>; macs: number } {
@@ -108,10 +109,10 @@ async function ortReference(g: NetGraph, cfg: TrainConfig, threads: number) {
   };
 }
 
-export const BENCH_TRAIN_SPEC = { flags: ['json', 'distill'], options: ['config', 'workers', 'steps', 'teacher-engine', 'rounds'] };
+export const BENCH_TRAIN_SPEC = { flags: ['json', 'distill'], options: ['config', 'workers', 'steps', 'teacher-engine', 'rounds', 'vs'] };
 
 /** All of bench:train's argument checks, before the reference and the training start. */
-export function validateBenchTrainArgs(a: Args, cores = availableParallelism()): { configPath: string; cfg: TrainConfig; workers: number; steps: number; rounds: number; teacherEngine: DistillConfig['teacherEngine'] } {
+export function validateBenchTrainArgs(a: Args, cores = availableParallelism()): { configPath: string; cfg: TrainConfig; workers: number; steps: number; rounds: number; teacherEngine: DistillConfig['teacherEngine']; vs?: { path: string; cfg: TrainConfig } } {
   const configPath = existingFile('--config', str(a, 'config', 'training/configs/default.json'));
   const cfg = readTrainConfig(configPath);
   const workers = positiveInt(a, 'workers', Math.min(cores, cfg.batch));
@@ -122,51 +123,67 @@ export function validateBenchTrainArgs(a: Args, cores = availableParallelism()):
   const teacherEngine = str(a, 'teacher-engine', 'auto') as DistillConfig['teacherEngine'];
   if (!TEACHER_ENGINES.includes(teacherEngine)) throw new UsageError(`--teacher-engine must be one of ${TEACHER_ENGINES.join(', ')} (got ${teacherEngine})`);
   const rounds = positiveInt(a, 'rounds', 2);
-  if (!a.distill && (a['teacher-engine'] !== undefined || a.rounds !== undefined)) throw new UsageError('--teacher-engine and --rounds go with --distill');
+  if (!a.distill && a['teacher-engine'] !== undefined) throw new UsageError('--teacher-engine goes with --distill');
+  if (!a.distill && a.vs === undefined && a.rounds !== undefined) throw new UsageError('--rounds goes with --vs or --distill');
+  if (a.distill && a.vs !== undefined) throw new UsageError('--vs and --distill are two different comparisons: give one');
   if (a.distill && cfg.distill) throw new UsageError(`--distill adds its own teacher; ${configPath} already has distill`);
-  return { configPath, cfg, workers, steps, rounds, teacherEngine };
+  let vs: { path: string; cfg: TrainConfig } | undefined;
+  if (a.vs !== undefined) {
+    const path = existingFile('--vs', str(a, 'vs', ''));
+    vs = { path, cfg: readTrainConfig(path) };
+    if (vs.cfg.batch % workers !== 0) throw new UsageError(`--workers ${workers} must divide the --vs config's batch (${vs.cfg.batch})`);
+  }
+  return { configPath, cfg, workers, steps, rounds, teacherEngine, vs };
 }
 
-/** --distill: plain and distilled steps alternating, R rounds; see the header. */
-async function benchDistill(dir: string, configPath: string, cfg: TrainConfig, workers: number, steps: number, rounds: number, teacherEngine: DistillConfig['teacherEngine']) {
+/** Median ms per step of `cfg` over `steps` timed steps (after 5 warm-up steps) on the generated data; the run's log. */
+async function timeSteps(dir: string, run: string, cfg: TrainConfig, workers: number, steps: number): Promise<{ ms: number; log: string }> {
   const warm = 5;
-  const tNet = { ...cfg.net, binary: false };
-  const teacher = join(dir, 'teacher.json');
-  const tStats: DataStats = { mean: [0.45, 0.44, 0.4], std: [0.25, 0.24, 0.26] };
-  saveCheckpoint(teacher, { version: 1, net: tNet, train: {}, stats: tStats, step: 0, params: initParams(buildGraph(tNet), 1), optimizer: { arrays: {}, scalars: {} }, rng: [1], info: {} });
-  const distilled = parseTrainConfig({ ...cfg, distill: { teacher, teacherEngine } });
-  const ms: Record<'plain' | 'distill', number[]> = { plain: [], distill: [] };
-  let engine: unknown;
+  const out = join(dir, run);
+  const res = await train({ config: { ...cfg, steps: warm + steps, valEvery: 1e9, ckptEvery: 1e9, logEvery: 1e9 }, data: [dir], out, workers, quiet: true, cacheDir: join(dir, 'cache') });
+  return { ms: median(res.stepMs.slice(warm)), log: readFileSync(join(out, 'log.jsonl'), 'utf8') };
+}
+
+/**
+ * --distill or --vs: the config's steps against another's (the distilled config, or --vs), alternating
+ * R rounds so the VM's drift hits both alike; ratio = median of the other's ms per step ÷ the config's.
+ */
+async function benchPair(dir: string, a: { path: string; cfg: TrainConfig }, b: { path: string; cfg: TrainConfig }, workers: number, steps: number, rounds: number) {
+  const ms: [number[], number[]] = [[], []];
+  let teacher: unknown;
   for (let r = 0; r < rounds; r++) {
-    for (const kind of ['plain', 'distill'] as const) {
-      const run = join(dir, `run-${kind}-${r}`);
-      const res = await train({
-        config: { ...(kind === 'plain' ? cfg : distilled), steps: warm + steps, valEvery: 1e9, ckptEvery: 1e9, logEvery: 1e9 },
-        data: [dir],
-        out: run,
-        workers,
-        quiet: true,
-        cacheDir: join(dir, 'cache'),
-      });
-      ms[kind].push(median(res.stepMs.slice(warm)));
-      if (kind === 'distill') engine = readFileSync(join(run, 'log.jsonl'), 'utf8').split('\n').map((l) => (l ? JSON.parse(l) : {})).find((e) => e.event === 'start')?.teacher;
+    for (const [i, x] of [a, b].entries()) {
+      const t = await timeSteps(dir, `run-${i}-${r}`, x.cfg, workers, steps);
+      ms[i].push(t.ms);
+      if (x.cfg.distill) teacher = t.log.split('\n').map((l) => (l ? JSON.parse(l) : {})).find((e) => e.event === 'start')?.teacher;
     }
   }
+  const fix = (v: number[]) => v.map((x) => Number(x.toFixed(1)));
   return {
-    config: configPath,
+    config: a.path,
+    vs: b.path,
     workers,
     stepsPerRound: steps,
-    teacher: engine,
-    plainMsPerStep: ms.plain.map((x) => Number(x.toFixed(1))),
-    distillMsPerStep: ms.distill.map((x) => Number(x.toFixed(1))),
-    distillRatio: median(ms.distill) / median(ms.plain),
-    distillRatioPerRound: ms.plain.map((p, i) => Number((ms.distill[i] / p).toFixed(3))),
+    ...(teacher ? { teacher } : {}),
+    msPerStep: fix(ms[0]),
+    vsMsPerStep: fix(ms[1]),
+    ratio: median(ms[1]) / median(ms[0]),
+    ratioPerRound: ms[0].map((x, i) => Number((ms[1][i] / x).toFixed(3))),
     relaxedSimdFma: relaxedSimdAvailable(),
   };
 }
 
+/** --distill's config: the same plus a teacher, the net's full-precision twin with seeded random weights. */
+function distilledConfig(dir: string, cfg: TrainConfig, teacherEngine: DistillConfig['teacherEngine']): TrainConfig {
+  const tNet = { ...cfg.net, binary: false };
+  const teacher = join(dir, 'teacher.json');
+  const tStats: DataStats = { mean: [0.45, 0.44, 0.4], std: [0.25, 0.24, 0.26] };
+  saveCheckpoint(teacher, { version: 1, net: tNet, train: {}, stats: tStats, step: 0, params: initParams(buildGraph(tNet), 1), optimizer: { arrays: {}, scalars: {} }, rng: [1], info: {} });
+  return parseTrainConfig({ ...cfg, distill: { teacher, teacherEngine } });
+}
+
 if (isMain(import.meta.url)) await runCli(USAGE, BENCH_TRAIN_SPEC, async (a) => {
-  const { configPath, cfg, workers, steps, rounds, teacherEngine } = validateBenchTrainArgs(a);
+  const { configPath, cfg, workers, steps, rounds, teacherEngine, vs } = validateBenchTrainArgs(a);
   const cores = availableParallelism();
   const warm = 5;
   const g = buildGraph(cfg.net);
@@ -174,14 +191,15 @@ if (isMain(import.meta.url)) await runCli(USAGE, BENCH_TRAIN_SPEC, async (a) => 
   // Generated data: the benchmark must not depend on a dataset being present.
   const dir = mkdtempSync(join(tmpdir(), 'bitsr-bench-'));
   try {
-    const side = cfg.patch * cfg.net.scale * 3;
+    const side = Math.max(cfg.patch * cfg.net.scale, vs ? vs.cfg.patch * vs.cfg.net.scale : 0) * 3;
     for (let k = 0; k < 4; k++) {
       const img = createImage(side, side);
       for (let i = 0; i < img.data.length; i++) img.data[i] = (Math.sin(i * 0.37 + k) + 1) / 2;
       writePng(join(dir, 'HR', `${k}.png`), img);
     }
-    if (a.distill) {
-      const out = await benchDistill(dir, configPath, cfg, workers, steps, rounds, teacherEngine);
+    if (a.distill || vs) {
+      const other = vs ?? { path: `${configPath} + distill (teacherEngine ${teacherEngine})`, cfg: distilledConfig(dir, cfg, teacherEngine) };
+      const out = await benchPair(dir, { path: configPath, cfg }, other, workers, steps, rounds);
       console.log(a.json ? JSON.stringify(out) : JSON.stringify(out, null, 2));
       return;
     }
