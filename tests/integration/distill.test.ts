@@ -87,5 +87,12 @@ describe('distillation loss', () => {
     // And without a teacher the loss is the plain L1.
     const plain = trainingLoss(s.out, y).dataSync()[0];
     expect(Math.abs(plain - handLoss(s.out, y, t.out, stages, tStages, { lambda: 1, beta: 0, gamma: 0 }).dataSync()[0])).toBeLessThan(1e-6);
+    // loss 'l2': the mean squared error in L1's place.
+    const o = s.out.dataSync();
+    const target = y.dataSync();
+    let se = 0;
+    for (let i = 0; i < o.length; i++) se += (o[i] - target[i]) ** 2;
+    expect(trainingLoss(s.out, y, undefined, 'l2').dataSync()[0]).toBeCloseTo(se / o.length, 7);
+    expect(se / o.length).not.toBeCloseTo(plain, 3);
   });
 });

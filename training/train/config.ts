@@ -44,6 +44,11 @@ export interface TrainConfig {
   logEvery: number;
   seed: number;
   distill?: DistillConfig;
+  /**
+   * The pixel loss to the HR target: 'l1' (the paper's), or 'l2' (mean squared error, the loss
+   * PSNR measures; for a short final fine-tune of an L1-trained net).
+   */
+  loss: 'l1' | 'l2';
   /** Fault injection for tests: poison these steps' batches with NaN. */
   injectNanAtSteps?: number[];
 }
@@ -66,6 +71,7 @@ export const DEFAULT_TRAIN: Omit<TrainConfig, 'net'> = {
   ckptEvery: 500,
   logEvery: 20,
   seed: 1,
+  loss: 'l1',
 };
 
 // ---- strict validation: every field known, typed and in range, at every nesting level ----
@@ -133,6 +139,7 @@ const RECIPE_SCHEMA: Record<keyof Omit<TrainConfig, 'net'>, Rule> = {
   logEvery: posInt,
   seed: (v) => (isInt(v) ? undefined : 'an integer'),
   distill: object(DISTILL_SCHEMA),
+  loss: enumRule(['l1', 'l2']),
   injectNanAtSteps: (v) => (Array.isArray(v) && v.every((x) => isInt(x) && x >= 0) ? undefined : 'an array of non-negative integers'),
 };
 const NESTED: Record<string, Schema> = { net: NET_SCHEMA, distill: DISTILL_SCHEMA };

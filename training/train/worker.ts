@@ -91,7 +91,7 @@ async function step(msg: Extract<ToWorker, { type: 'step' }>): Promise<void> {
     return tf.variableGrads(() => {
       const r = forward(graph, vars as Params, init.stats, x, { keep: teacher ? graph.stages : [], depthOutput: depth, batchStats });
       const distill = teacher && cfg.distill ? { config: cfg.distill, teacherOut: tOut!, stages: graph.stages.map((k) => r.kept[k]), teacherStages: tStages } : undefined;
-      return trainingLoss(r.out, y, distill);
+      return trainingLoss(r.out, y, distill, cfg.loss);
     }, varList);
   });
   const loss = value.dataSync()[0];
