@@ -61,7 +61,20 @@ async function maxParityError(g: NetGraph, params: Record<string, Float32Array>,
  * sign may flip and the flip propagates: parity to 1e-4 is only defined with a margin.
  */
 function signMargin(g: NetGraph, params: Record<string, Float32Array>, stats: typeof STATS, img: RgbImage): number {
-  const ins = g.ops.flatMap((o) => (o.op === 'binact' ? [o.in] : []));
+  // Except inputs from binary sums alone (an activation of binary convs, the MRB's middle): both
+  // runtimes compute those alike, float32 per op, ties included (as src/engine/xnor/reference.ts).
+  const by = (n: string) => g.ops.find((o) => o.out === n);
+  const binConv = (n: string) => {
+    const o = by(n);
+    return o?.op === 'conv' && o.binary;
+  };
+  const fromBinarySums = (n: string) => {
+    const act = by(n);
+    if (!act || (act.op !== 'rprelu' && act.op !== 'prelu')) return false;
+    const src = by(act.in);
+    return binConv(act.in) || (src?.op === 'concat' && src.ins.every(binConv));
+  };
+  const ins = g.ops.flatMap((o) => (o.op === 'binact' && !fromBinarySums(o.in) ? [o.in] : []));
   return tf.tidy(() => {
     const r = forward(g, toTensors(g, params), stats, imageToTensor(img), { keep: ins });
     return Math.min(...ins.map((k) => tf.min(tf.abs(r.kept[k])).dataSync()[0]));

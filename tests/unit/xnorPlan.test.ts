@@ -32,8 +32,8 @@ async function runOrt(bytes: Uint8Array, img: RgbImage): Promise<Float32Array> {
 async function parity(bytes: Uint8Array, img: RgbImage): Promise<number | null> {
   const plan = readPlan(bytes);
   let margin = Infinity;
-  const ref = runReference(plan, img, (x) => {
-    for (const v of x) if (v !== 0) margin = Math.min(margin, Math.abs(v));
+  const ref = runReference(plan, img, (x, exact) => {
+    if (!exact) for (const v of x) if (v !== 0) margin = Math.min(margin, Math.abs(v));
   });
   if (margin < 1e-6) return null;
   const got = await runOrt(bytes, img);
