@@ -1,11 +1,13 @@
 /**
  * `npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
- *   [--tier lite|full] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
+ *   [--tier lite|full|both] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]`
  *
  * One headless Chromium run (the docs/browser.md flags) on the bench page (bench/, its own Vite build, so
  * the peers never enter the app bundle): bitsr through the app's engine on wasm (threads) and
  * WebGPU, UpscalerJS esrgan-slim / esrgan-medium on their fastest tfjs backend here (probed), and
  * canvas drawImage 'high' as a floor. Images: Set14 HR, LR = core makeLr. Prints the JSON report.
+ * `--tier both` runs the lite and the full model of each scale in the same run (rows `bitsr` and
+ * `bitsr-full`), so one report holds a latency row per shipped model and engine.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,14 +20,15 @@ import { encodePng, readImage } from '../training/io/imageIO';
 import { existingDir, isMain, list, optional, optStr, parseArgs as parseCli, positiveInt, positiveNumber, str, UsageError, writableFilePath } from '../training/cli/args';
 import { CHROMIUM, hasChromium, launch, ROOT, serve } from '../tests/e2e/harness';
 import { shippedModels, writeRandomModels } from '../tests/helpers/models';
+import type { Tier } from '../src/engine/tiers';
 
 interface Args {
   json?: string;
   images: string;
   models?: string;
   randomModels: boolean;
-  /** Which model of each scale runs: bitsr-xS.onnx (lite) or bitsr-xS-full.onnx (full). */
-  tier: 'lite' | 'full';
+  /** Which models of each scale run: bitsr-xS.onnx (lite), bitsr-xS-full.onnx (full), or both. */
+  tiers: Tier[];
   scales: number[];
   limit?: number;
   webgpuImages: number;
@@ -34,9 +37,11 @@ interface Args {
 }
 
 export const USAGE = `usage: npm run bench:infer -- [--json out.json] [--images <dir>] [--models <dir> | --random-models]
-    [--tier lite|full] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]
+    [--tier lite|full|both] [--scales 2,3,4] [--limit N] [--webgpu-images N] [--peer-budget-s S] [--no-webgpu]
   In-browser inference benchmark (headless Chromium): bitsr on wasm and WebGPU against UpscalerJS
-  and canvas on the HR images of --images (default: Set14), printing a JSON report.`;
+  and canvas on the HR images of --images (default: Set14), printing a JSON report.
+  --tier picks the model of each scale: lite (bitsr-xS.onnx, the default), full (bitsr-xS-full.onnx)
+  or both, in one run.`;
 
 /** The command line, checked before Chromium or the bench build starts; null for --help. */
 export function parseArgs(argv: string[]): Args | null {
@@ -47,8 +52,8 @@ export function parseArgs(argv: string[]): Args | null {
   );
   if (o.models !== undefined && o['random-models']) throw new UsageError('use --models <dir> or --random-models, not both');
   const tier = str(o, 'tier', 'lite');
-  if (tier !== 'lite' && tier !== 'full') throw new UsageError(`--tier must be lite or full (got '${tier}')`);
-  if (tier === 'full' && o['random-models']) throw new UsageError('--tier full needs trained models: random models have no full tier');
+  if (tier !== 'lite' && tier !== 'full' && tier !== 'both') throw new UsageError(`--tier must be lite, full or both (got '${tier}')`);
+  if (tier !== 'lite' && o['random-models']) throw new UsageError(`--tier ${tier} needs trained models: random models have no full tier`);
   const scales = list(o, 'scales', '2,3,4').map((x) => Number(x));
   if (scales.some((x) => ![2, 3, 4].includes(x)) || new Set(scales).size !== scales.length) throw new UsageError(`--scales must be distinct values from 2, 3, 4 (got '${o.scales}')`);
   const json = optStr(o, 'json');
@@ -59,7 +64,7 @@ export function parseArgs(argv: string[]): Args | null {
     images: resolve(existingDir('--images', str(o, 'images', resolve(ROOT, '../shared/data/benchmark/Set14')))),
     models: models === undefined ? undefined : resolve(existingDir('--models', models)),
     randomModels: o['random-models'] === true,
-    tier,
+    tiers: tier === 'both' ? ['lite', 'full'] : [tier],
     scales,
     limit: optional(o, 'limit', positiveInt),
     webgpuImages: positiveInt(o, 'webgpu-images', 2),
@@ -77,7 +82,12 @@ function imageFiles(dir: string): string[] {
     .map((f) => join(d, f));
 }
 
-/** The models dir for this run, with only the requested scales (the worker runs every model it finds). */
+/** The file of a scale's model in a tier. */
+const modelFile = (s: number, t: Tier) => `bitsr-x${s}${t === 'full' ? '-full' : ''}.onnx`;
+/** A tier's rows: `bitsr` for lite (as in every earlier report), `bitsr-full` for full. */
+const methodOf = (t: Tier) => (t === 'full' ? 'bitsr-full' : 'bitsr');
+
+/** The models dir for this run: the requested scales and tiers, under their own names (the app's manifest reads the tier). */
 function modelsFor(a: Args): { dir: string; source: string; kind: string } {
   let src: string | null;
   let kind: string;
@@ -100,13 +110,14 @@ function modelsFor(a: Args): { dir: string; source: string; kind: string } {
   }
   const dir = join(tmpdir(), `bitsr-bench-models-${process.pid}`);
   mkdirSync(dir, { recursive: true });
-  // The bench page runs bitsr-xS.onnx of each scale: the full tier's file is copied under that name.
-  for (const s of a.scales) {
-    const f = join(src, `bitsr-x${s}${a.tier === 'full' ? '-full' : ''}.onnx`);
-    if (!existsSync(f)) throw new Error(`${f} missing${a.tier === 'full' ? ' (--tier full runs each scale\'s bitsr-xS-full.onnx)' : ''}`);
-    copyFileSync(f, join(dir, `bitsr-x${s}.onnx`));
+  for (const t of a.tiers) {
+    for (const s of a.scales) {
+      const f = join(src, modelFile(s, t));
+      if (!existsSync(f)) throw new Error(`${f} missing${t === 'full' ? ' (the full tier runs each scale\'s bitsr-xS-full.onnx)' : ''}`);
+      copyFileSync(f, join(dir, modelFile(s, t)));
+    }
   }
-  if (a.tier === 'full') kind += ', full tier (bitsr-xS-full.onnx)';
+  if (a.tiers.includes('full')) kind += a.tiers.length > 1 ? ', lite and full tiers (bitsr-xS.onnx, bitsr-xS-full.onnx)' : ', full tier (bitsr-xS-full.onnx)';
   return { dir, source: src, kind };
 }
 
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
   const b = await launch(srv.url, { webgpu: true, extraArgs: ['--enable-precise-memory-info'] });
   const inputs: RowInput[] = [];
   const extra: Record<string, unknown> = {};
-  const bitsrBytes = (s: number) => statSync(join(models.dir, `bitsr-x${s}.onnx`)).size;
+  const bitsrBytes = (s: number, t: Tier) => statSync(join(models.dir, modelFile(s, t))).size;
   const page = b.page;
   const open = async () => {
     await page.goto(`${srv.url}index.html`);
@@ -166,57 +177,65 @@ async function main(): Promise<void> {
   };
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const call = <T>(fn: string, arg: unknown): Promise<T> => page.evaluate(([f, x]) => (window as any).__bench[f as string](x), [fn, arg] as const) as Promise<T>;
-  type PageSample = Sample & { scale: number; overheadMs?: number };
+  type PageSample = Sample & { scale: number; overheadMs?: number; model?: { file: string; tier: Tier } };
+  // The worker names the model each scale ran: a row must hold only its tier's file.
+  const checkModels = (samples: PageSample[], t: Tier, what: string) => {
+    const wrong = samples.filter((x) => x.model?.file !== modelFile(x.scale, t));
+    if (wrong.length) throw new Error(`${what}: asked for the ${t} tier, the worker ran ${[...new Set(wrong.map((x) => x.model?.file ?? 'an unnamed model'))].join(', ')}`);
+  };
   try {
     // ---- bitsr on the CPU: the binary engine and onnxruntime-web, each at 2 threads and at 1 ----
     type Cpu = { samples: PageSample[]; walls: unknown[]; warmupMs: number; ep: { engine: string; threads: number; reason: string; placement: string } | null; errors: string[]; crossOriginIsolated: boolean; heapPeak: number | null };
-    const cpuRuns: [string, number][] = [['xnor-wasm', 2], ['ort-wasm', 2], ['xnor-wasm', 1], ['ort-wasm', 1]];
-    for (const [engine, threads] of cpuRuns) {
+    const cpuRuns = a.tiers.flatMap((t) => ([['xnor-wasm', 2], ['ort-wasm', 2], ['xnor-wasm', 1], ['ort-wasm', 1]] as const).map(([e, n]) => [t, e, n] as const));
+    for (const [tier, engine, threads] of cpuRuns) {
       await open();
-      say(`bitsr ${engine}, ${threads} thread(s) …`);
-      const r = await call<Cpu>('bitsr', { engine, threads, images, warmup: images[0], budgetMs: 600_000 });
+      say(`bitsr ${tier} ${engine}, ${threads} thread(s) …`);
+      const r = await call<Cpu>('bitsr', { engine, threads, tier, images, warmup: images[0], budgetMs: 600_000 });
       if (!r.crossOriginIsolated) throw new Error('bench page is not crossOriginIsolated: wasm threads would be off');
       if (r.ep?.engine !== engine || r.ep.threads !== threads) throw new Error(`asked for ${engine} with ${threads} threads, the page ran ${r.ep?.engine} with ${r.ep?.threads}: ${r.errors.join('; ')}`);
+      checkModels(r.samples, tier, `bitsr ${engine}-${threads}t`);
       for (const s of a.scales) {
         inputs.push({
-          method: 'bitsr',
+          method: methodOf(tier),
           backend: `${engine}-${threads}t`,
           scale: s,
           samples: r.samples.filter((x) => x.scale === s),
-          modelBytes: bitsrBytes(s),
+          modelBytes: bitsrBytes(s, tier),
           peakJsHeapBytes: r.heapPeak,
           heapScope: 'page main thread (the inference worker and the engine heaps are not included)',
           notes: [`${engine === 'xnor-wasm' ? 'binary engine (XNOR/popcount wasm SIMD)' : 'onnxruntime-web wasm EP'}, ${threads} thread(s), crossOriginIsolated`, `app worker path (src/engine), Evaluate mode, tile ${384}`, models.kind],
         });
       }
-      extra[`bitsr:${engine}-${threads}t`] = { warmupMs: r.warmupMs, walls: r.walls, ep: r.ep, errors: r.errors, overheadMsPerScale: r.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, scaleWallMs: x.scaleWallMs, workerOtherMs: x.overheadMs })) };
+      extra[`${methodOf(tier)}:${engine}-${threads}t`] = { warmupMs: r.warmupMs, walls: r.walls, ep: r.ep, errors: r.errors, overheadMsPerScale: r.samples.map((x) => ({ image: x.image, scale: x.scale, inferMs: x.ms, scaleWallMs: x.scaleWallMs, workerOtherMs: x.overheadMs })) };
     }
 
     // ---- bitsr, WebGPU (SwiftShader): few small images ----
     if (a.webgpu) {
       const small = [...images].sort((p, q) => sizes.get(p.name)!.width * sizes.get(p.name)!.height - sizes.get(q.name)!.width * sizes.get(q.name)!.height).slice(0, a.webgpuImages);
-      for (const engine of ['ort-webgpu', 'xnor-webgpu'] as const) {
+      for (const [tier, engine] of a.tiers.flatMap((t) => (['ort-webgpu', 'xnor-webgpu'] as const).map((e) => [t, e] as const))) {
         await open();
-        say(`bitsr ${engine} on ${small.map((x) => x.name)} …`);
+        say(`bitsr ${tier} ${engine} on ${small.map((x) => x.name)} …`);
         const gpu = await call<{ samples: PageSample[]; warmupMs: number; skipped: number; ep: { engine: string; ep: string; reason: string; placement: string; allNodesOnEp: boolean | null } | null; errors: string[]; heapPeak: number | null }>('bitsr', {
           engine,
+          tier,
           images: small,
           warmup: small[0],
           budgetMs: 120_000,
         });
+        checkModels(gpu.samples, tier, `bitsr ${engine}`);
         for (const s of a.scales) {
           inputs.push({
-            method: 'bitsr',
+            method: methodOf(tier),
             backend: gpu.ep?.engine === engine ? engine : `${engine}->${gpu.ep?.engine}`,
             scale: s,
             samples: gpu.samples.filter((x) => x.scale === s),
-            modelBytes: bitsrBytes(s),
+            modelBytes: bitsrBytes(s, tier),
             peakJsHeapBytes: gpu.heapPeak,
             heapScope: 'page main thread (worker excluded)',
             notes: [`WebGPU on SwiftShader (software): limited to the ${a.webgpuImages} smallest images; images: ${gpu.samples.filter((x) => x.scale === s).length}`, `placement: ${gpu.ep?.placement ?? '?'}`, `warm-up (model + shaders, 1 image) ${Math.round(gpu.warmupMs)} ms`],
           });
         }
-        extra[`bitsr:${engine}`] = { warmupMs: gpu.warmupMs, ep: gpu.ep, errors: gpu.errors, skipped: gpu.skipped };
+        extra[`${methodOf(tier)}:${engine}`] = { warmupMs: gpu.warmupMs, ep: gpu.ep, errors: gpu.errors, skipped: gpu.skipped };
       }
     }
 
@@ -284,24 +303,26 @@ async function main(): Promise<void> {
       schema: 'bitsr-bench-infer/1',
       date: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, browser: browserVersion, gpu: 'none (WebGPU/WebGL on SwiftShader, software)' },
-      config: { images: a.images, imageCount: images.length, scales: a.scales, tier: a.tier, models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
+      config: { images: a.images, imageCount: images.length, scales: a.scales, tier: a.tiers.length > 1 ? 'both' : a.tiers[0], models: models.kind, modelsSource: models.source, webgpuImages: a.webgpuImages, peerBudgetS: a.peerBudgetS, peerBackend },
       rows: inputs.map(buildRow),
-      // The binary engine against every other row, at 2 threads and at 1 (equal threads: ORT's row of the same count).
-      ratios: [...buildRatios(inputs, 'bitsr', 'xnor-wasm-2t'), ...buildRatios(inputs, 'bitsr', 'xnor-wasm-1t')],
+      // Each tier's binary engine against every other row, at 2 threads and at 1 (equal threads: ORT's row of the same count).
+      ratios: a.tiers.flatMap((t) => [...buildRatios(inputs, methodOf(t), 'xnor-wasm-2t'), ...buildRatios(inputs, methodOf(t), 'xnor-wasm-1t')]),
       ...extra,
       totalSeconds: Math.round((Date.now() - t0) / 1000),
     };
     const methods: Array<[string, string | null]> = [
-      ['bitsr', 'xnor-wasm-2t'],
-      ['bitsr', 'ort-wasm-2t'],
-      ['bitsr', 'xnor-wasm-1t'],
-      ['bitsr', 'ort-wasm-1t'],
+      ...a.tiers.flatMap((t): Array<[string, string]> => [
+        [methodOf(t), 'xnor-wasm-2t'],
+        [methodOf(t), 'ort-wasm-2t'],
+        [methodOf(t), 'xnor-wasm-1t'],
+        [methodOf(t), 'ort-wasm-1t'],
+      ]),
       ['upscalerjs-esrgan-slim', null],
       ['upscalerjs-esrgan-medium', null],
       ['canvas-drawImage-high', null],
     ];
-    if (a.webgpu) methods.push(['bitsr', 'ort-webgpu'], ['bitsr', 'xnor-webgpu']);
-    validateReport(report, { scales: a.scales, methods, base: ['bitsr', 'xnor-wasm-2t'] });
+    if (a.webgpu) for (const t of a.tiers) methods.push([methodOf(t), 'ort-webgpu'], [methodOf(t), 'xnor-webgpu']);
+    validateReport(report, { scales: a.scales, methods, base: [methodOf(a.tiers[0]), 'xnor-wasm-2t'] });
     const text = JSON.stringify(report, null, 1);
     if (a.json) writeFileSync(a.json, text + '\n');
     process.stdout.write(text + '\n');

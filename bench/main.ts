@@ -21,6 +21,7 @@ import { evaluate } from '../src/core/metrics';
 import { startEngine } from '../src/engine/client';
 import { decodeImage, fromRgba } from '../src/engine/decode';
 import type { EngineName } from '../src/engine/engines';
+import type { Tier } from '../src/engine/tiers';
 import type { EpInfo, FromWorker } from '../src/engine/protocol';
 
 interface ImageIn {
@@ -38,6 +39,8 @@ interface PerImage {
   scaleWallMs?: number;
   /** Worker time for this scale outside inference (bicubic, metrics, PNG encoding), ms. */
   overheadMs?: number;
+  /** The model the worker ran for this scale. */
+  model?: { file: string; tier: Tier };
 }
 
 const PEERS: Record<string, Record<number, unknown>> = {
@@ -67,7 +70,7 @@ async function lrOf(im: ImageIn, scale: number): Promise<{ hr: RgbImage; lr: Rgb
 }
 
 // ---- bitsr through the app's engine ------------------------------------------------------------
-async function bitsr(opts: { engine: EngineName; threads?: number; images: ImageIn[]; warmup: ImageIn; budgetMs: number; tile?: number }) {
+async function bitsr(opts: { engine: EngineName; threads?: number; tier?: Tier; images: ImageIn[]; warmup: ImageIn; budgetMs: number; tile?: number }) {
   heapPeak = heapNow();
   const waiters = new Map<number, { resolve: () => void; scales: PerImage[]; name: string; last: number }>();
   let ep: EpInfo | null = null;
@@ -82,7 +85,7 @@ async function bitsr(opts: { engine: EngineName; threads?: number; images: Image
     if (m.type === 'decoded') w.last = now;
     if (m.type === 'scale') {
       if (m.ms !== undefined && m.metrics?.sr) {
-        w.scales.push({ image: w.name, scale: m.scale, ms: m.ms, outPixels: m.width * m.height, psnr: m.metrics.sr.psnr, ssim: m.metrics.sr.ssim, scaleWallMs: m.wallMs, overheadMs: now - w.last - m.ms });
+        w.scales.push({ image: w.name, scale: m.scale, ms: m.ms, outPixels: m.width * m.height, psnr: m.metrics.sr.psnr, ssim: m.metrics.sr.ssim, scaleWallMs: m.wallMs, overheadMs: now - w.last - m.ms, ...(m.model ? { model: { file: m.model.file, tier: m.model.tier } } : {}) });
       }
       w.last = now;
     }
@@ -91,7 +94,7 @@ async function bitsr(opts: { engine: EngineName; threads?: number; images: Image
   const run = (im: ImageIn) =>
     new Promise<{ scales: PerImage[]; wallMs: number }>((resolve) => {
       const t0 = performance.now();
-      const job = client.process(new File([blobOf(im)], im.name, { type: 'image/png' }), 'evaluate');
+      const job = client.process(new File([blobOf(im)], im.name, { type: 'image/png' }), 'evaluate', undefined, opts.tier ?? 'lite');
       const w = { scales: [] as PerImage[], name: im.name, last: t0, resolve: () => resolve({ scales: w.scales, wallMs: performance.now() - t0 }) };
       waiters.set(job, w);
     });

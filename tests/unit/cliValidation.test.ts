@@ -127,8 +127,9 @@ describe('ablate, export, results:table, bench:train', () => {
 describe('bench:infer', () => {
   it('checks its arguments before Chromium starts; --help gives null', () => {
     expect(parseBenchInfer(['--help'])).toBeNull();
-    expect(parseBenchInfer(['--', '--images', set, '--scales', '2,4', '--limit', '3'])).toMatchObject({ scales: [2, 4], limit: 3, webgpu: true, tier: 'lite' });
-    expect(parseBenchInfer(['--images', set, '--tier', 'full'])).toMatchObject({ tier: 'full' });
+    expect(parseBenchInfer(['--', '--images', set, '--scales', '2,4', '--limit', '3'])).toMatchObject({ scales: [2, 4], limit: 3, webgpu: true, tiers: ['lite'] });
+    expect(parseBenchInfer(['--images', set, '--tier', 'full'])).toMatchObject({ tiers: ['full'] });
+    expect(parseBenchInfer(['--images', set, '--tier', 'both'])).toMatchObject({ tiers: ['lite', 'full'] });
     for (const [argv, re] of [
       [['--images', set, '--limit', '0'], /--limit must be a positive integer/],
       [['--images', set, '--scales', '2,5'], /--scales must be distinct values from 2, 3, 4/],
@@ -136,8 +137,9 @@ describe('bench:infer', () => {
       [['--images', set, '--models', set, '--random-models'], /not both/],
       [['--images', set, '--json', tmp], /--json .*is a directory/],
       [['--images', set, '--bogus'], /unknown option --bogus/],
-      [['--images', set, '--tier', 'huge'], /--tier must be lite or full \(got 'huge'\)/],
+      [['--images', set, '--tier', 'huge'], /--tier must be lite, full or both \(got 'huge'\)/],
       [['--images', set, '--tier', 'full', '--random-models'], /--tier full needs trained models/],
+      [['--images', set, '--tier', 'both', '--random-models'], /--tier both needs trained models/],
     ] as Array<[string[], RegExp]>) expect(() => parseBenchInfer(argv), argv.join(' ')).toThrow(re);
   });
 });
