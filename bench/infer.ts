@@ -311,12 +311,7 @@ async function main(): Promise<void> {
       totalSeconds: Math.round((Date.now() - t0) / 1000),
     };
     const methods: Array<[string, string | null]> = [
-      ...a.tiers.flatMap((t): Array<[string, string]> => [
-        [methodOf(t), 'xnor-wasm-2t'],
-        [methodOf(t), 'ort-wasm-2t'],
-        [methodOf(t), 'xnor-wasm-1t'],
-        [methodOf(t), 'ort-wasm-1t'],
-      ]),
+      ...cpuRuns.map(([t, e, n]): [string, string] => [methodOf(t), `${e}-${n}t`]),
       ['upscalerjs-esrgan-slim', null],
       ['upscalerjs-esrgan-medium', null],
       ['canvas-drawImage-high', null],

@@ -9,12 +9,12 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { NetConfig } from '../../src/model/config';
 import { readPlan } from '../../src/engine/xnor/plan';
-import { runReference } from '../../src/engine/xnor/reference';
 import { schedule } from '../../src/engine/xnor/schedule';
 import type { XnorWasmEngine } from '../../src/engine/xnor/wasmEngine';
 import { createNodeXnorEngine } from '../../training/eval/xnorModel';
 import { randomModelBytes, shippedModels } from '../helpers/models';
 import { randomImage } from '../helpers/synthetic';
+import { referenceWithMargin, SIGN_MARGIN } from '../helpers/xnorParity';
 
 const engines: XnorWasmEngine[] = [];
 afterAll(() => engines.forEach((e) => e.release()));
@@ -29,11 +29,8 @@ async function expectMatches(bytes: Uint8Array, sizes: [number, number][], threa
   for (let seed = 1; seed < 40 && tested < sizes.length; seed++) {
     const [w, h] = sizes[tested];
     const img = randomImage(w, h, seed);
-    let margin = Infinity;
-    const ref = runReference(plan, img, (x, exact) => {
-      if (!exact) for (const v of x) if (v !== 0) margin = Math.min(margin, Math.abs(v));
-    });
-    if (margin < 1e-6) continue;
+    const { ref, margin } = referenceWithMargin(plan, img);
+    if (margin < SIGN_MARGIN) continue;
     const got = model.run(img);
     expect([got.width, got.height]).toEqual([ref.width, ref.height]);
     let err = 0;

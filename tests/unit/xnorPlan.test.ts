@@ -17,9 +17,9 @@ import type { RgbImage } from '../../src/core/image';
 import type { NetConfig } from '../../src/model/config';
 import { decodeModel, encodeModel } from '../../src/model/onnxProto';
 import { readPlan, UnsupportedGraphError } from '../../src/engine/xnor/plan';
-import { runReference } from '../../src/engine/xnor/reference';
 import { randomModelBytes, shippedModels } from '../helpers/models';
 import { randomImage } from '../helpers/synthetic';
+import { referenceWithMargin, SIGN_MARGIN } from '../helpers/xnorParity';
 
 async function runOrt(bytes: Uint8Array, img: RgbImage): Promise<Float32Array> {
   const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1 });
@@ -31,11 +31,8 @@ async function runOrt(bytes: Uint8Array, img: RgbImage): Promise<Float32Array> {
 /** Max |reference − ORT| over an input with a sign margin; null when this input has none. */
 async function parity(bytes: Uint8Array, img: RgbImage): Promise<number | null> {
   const plan = readPlan(bytes);
-  let margin = Infinity;
-  const ref = runReference(plan, img, (x, exact) => {
-    if (!exact) for (const v of x) if (v !== 0) margin = Math.min(margin, Math.abs(v));
-  });
-  if (margin < 1e-6) return null;
+  const { ref, margin } = referenceWithMargin(plan, img);
+  if (margin < SIGN_MARGIN) return null;
   const got = await runOrt(bytes, img);
   expect(ref.data.length).toBe(got.length);
   let err = 0;
